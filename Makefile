@@ -1,0 +1,39 @@
+# Two commands: `make run` and `make test`. Every target is idempotent and fast when nothing changed.
+PY      := .venv/bin/python
+BOT     := .venv/bin/bot
+MODEL   := models/multilingual-e5-small
+PORT    ?= 8501
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup model index run test test-fast bench eval clean
+
+setup: .venv/.installed
+
+.venv/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv .venv
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet "torch==2.13.0"
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+model: setup $(MODEL)/.complete
+
+$(MODEL)/.complete:
+	$(BOT) build-model
+	touch $@
+
+index: setup model
+	@if $(BOT) index-stale corpus; then $(BOT) ingest corpus; else echo "index/ is up to date"; fi
+
+run: setup model index
+	.venv/bin/streamlit run app.py --server.port $(PORT)
+
+test: setup model
+	$(PY) -m pytest -q
+
+test-fast: setup
+	$(PY) -m pytest -q -m "not slow"
+
+clean:
+	rm -rf index models .venv

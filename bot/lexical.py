@@ -1,0 +1,120 @@
+"""The Korean keyword index: BM25 (bm25s) over kiwipiepy content morphemes.
+
+Particles and endings are dropped; nouns, verb and adjective stems, roots, numbers, foreign words
+and Chinese characters are kept; Latin is lowercased and numbers normalised (``1,100만`` and
+``1100만`` give the same tokens). Kiwi is loaded once per process.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+import numpy as np
+
+# Content morphemes: nouns (general, proper, bound: counters such as 곳/명/개), numerals, verb and
+# adjective stems, roots, foreign words (SL), Chinese characters (SH), numbers (SN).
+CONTENT_TAGS = ("NNG", "NNP", "NNB", "NR", "VV", "VA", "XR", "SL", "SH", "SN", "VV-R", "VV-I",
+                "VA-R", "VA-I", "MAG")
+_STOP = {"하", "되", "있", "없", "것", "수", "등", "및", "이", "그", "저", "때", "중", "더", "또", "다시"}
+_SPLIT_COUNTER = re.compile(r"^(\d+)([가-힣]+)$")
+
+_kiwi = None
+_kiwi_lock = threading.Lock()
+
+
+def kiwi():
+    """The process-wide Kiwi analyser (its model ships with kiwipiepy-model)."""
+    global _kiwi
+    if _kiwi is None:
+        with _kiwi_lock:
+            if _kiwi is None:
+                from kiwipiepy import Kiwi
+
+                _kiwi = Kiwi(num_workers=max(1, min(os.cpu_count() or 1, 4)))
+    return _kiwi
+
+
+def normalise_number(token: str) -> str:
+    """``1,100`` -> ``1100``; ``3.0`` -> ``3``."""
+    token = token.replace(",", "")
+    if re.fullmatch(r"\d+\.0+", token):
+        token = token.split(".")[0]
+    return token
+
+
+def tokens(text: str) -> list[str]:
+    """Content morphemes of ``text``, normalised, in order (duplicates kept: BM25 counts them)."""
+    return tokens_many([text])[0]
+
+
+def tokens_many(texts: list[str]) -> list[list[str]]:
+    """``tokens`` for many texts at once (Kiwi batches them)."""
+    analyser = kiwi()
+    with _kiwi_lock:
+        results = list(analyser.tokenize(list(texts)))
+    return [_content(result) for result in results]
+
+
+def _content(morphemes) -> list[str]:
+    out: list[str] = []
+    for m in morphemes:
+        tag = m.tag
+        if tag not in CONTENT_TAGS:
+            continue
+        form = m.form
+        if tag == "SN":
+            out.append(normalise_number(form))
+            continue
+        if tag == "SL":
+            out.append(form.lower())
+            continue
+        if tag == "MAG" or form in _STOP:
+            continue
+        out.append(form)
+    return out
+
+
+class LexicalIndex:
+    """BM25 over the chunks' content morphemes; row i is chunk i."""
+
+    def __init__(self, retriever, size: int):
+        self._bm25 = retriever
+        self.size = size
+
+    @classmethod
+    def build(cls, texts: list[str]) -> "LexicalIndex":
+        """Index passages (already joined with their titles by the caller)."""
+        import bm25s
+
+        corpus_tokens = tokens_many(texts)
+        # An empty passage still needs a row so that row i stays chunk i.
+        corpus_tokens = [t if t else ["\u2400"] for t in corpus_tokens]
+        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever.index(corpus_tokens, show_progress=False)
+        return cls(retriever, len(texts))
+
+    def scores(self, query: str) -> np.ndarray:
+        """BM25 score of every passage for the question (zeros when no token is known)."""
+        query_tokens = [t for t in tokens(query) if t in self._bm25.vocab_dict]
+        if not query_tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return np.asarray(self._bm25.get_scores(query_tokens), dtype=np.float32)
+
+    def save(self, folder: str | Path) -> None:
+        """Save with bm25s's own numpy/JSON files (never pickle)."""
+        folder = Path(folder)
+        self._bm25.save(str(folder), allow_pickle=False, show_progress=False)
+        (folder / "lexical.json").write_text(json.dumps({"size": self.size}), encoding="utf-8")
+
+    @classmethod
+    def load(cls, folder: str | Path) -> "LexicalIndex":
+        """Load what ``save`` wrote."""
+        import bm25s
+
+        folder = Path(folder)
+        size = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))["size"]
+        retriever = bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False)
+        return cls(retriever, size)

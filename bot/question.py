@@ -1,0 +1,108 @@
+"""Understand a question: its language, what it asks for, its keywords (pure, no IO)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import BadQuestion
+from .lexical import kiwi, tokens
+
+# What a question asks for, recognised from Korean morphemes and English words.
+COUNT, NUMBER, PERSON, PLACE, DATE, ORG, THING, YESNO, OTHER = (
+    "count", "number", "person", "place", "date", "organization", "thing", "yesno", "other")
+
+_EN_TYPES = (
+    (re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bhow long\b", re.I), COUNT),
+    (re.compile(r"\bwho\b|\bwhose\b|\bwhom\b", re.I), PERSON),
+    (re.compile(r"\bwhere\b", re.I), PLACE),
+    (re.compile(r"\bwhen\b|\bwhat (date|day|time|year|month)\b|\bwhich (date|day|year|month)\b", re.I), DATE),
+    (re.compile(r"\b(which|what) (organi[sz]ation|company|firm|agency|institution|outlet|newspaper)\b", re.I), ORG),
+    (re.compile(r"^\s*(is|are|was|were|did|does|do|has|have|can|will)\b", re.I), YESNO),
+    (re.compile(r"\bwhat\b|\bwhich\b", re.I), THING),
+)
+# Counters that make "몇 X" a count; dates when X is a unit of time.
+_DATE_COUNTERS = {"년", "월", "일", "시", "년도", "분기", "요일"}
+_EN_STOP = {"how", "many", "much", "what", "which", "who", "whom", "whose", "where", "when", "is",
+            "are", "was", "were", "the", "a", "an", "of", "in", "on", "at", "to", "did", "does",
+            "do", "and", "for", "by", "with", "that", "this", "it", "its", "there", "number",
+            "signed", "has", "have", "be", "been", "from", "about", "tell", "me", "please"}
+
+
+@dataclass(frozen=True)
+class Question:
+    """An analysed question: the text, its language, expected answer type and keywords."""
+
+    text: str
+    language: str  # "ko" or "en"
+    answer_type: str
+    keywords: tuple[str, ...]  # content morphemes (Korean) or content words (English)
+    counter: str | None  # the counter asked for: 곳, 개, 명, 개사, ...
+    subject: str  # the part of a Korean question before its question word ("헬스케어 분야 기업은")
+
+
+def check(question: str, max_chars: int) -> str:
+    """The question stripped; ``BadQuestion`` when empty or longer than ``max_chars``."""
+    if not isinstance(question, str):
+        raise BadQuestion("the question must be text")
+    cleaned = re.sub(r"\s+", " ", question).strip()
+    if not cleaned:
+        raise BadQuestion("the question is empty: type a question about the press materials")
+    if len(cleaned) > max_chars:
+        raise BadQuestion(
+            f"the question is {len(cleaned)} characters long; the limit is {max_chars}: "
+            "shorten it to one question")
+    return cleaned
+
+
+def language_of(text: str) -> str:
+    """``en`` when Latin letters outnumber Hangul, else ``ko``."""
+    hangul = len(re.findall(r"[가-힣]", text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "en" if latin > hangul * 2 else "ko"
+
+
+def analyse(text: str) -> Question:
+    """Language, answer type, keywords, counter and subject of one question."""
+    language = language_of(text)
+    if language == "en":
+        answer_type = next((t for pattern, t in _EN_TYPES if pattern.search(text)), OTHER)
+        words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z\-']+|\d[\d,.]*|[가-힣]+", text)]
+        keywords = tuple(w for w in words if w not in _EN_STOP)
+        return Question(text, language, answer_type, keywords, None, "")
+    answer_type, counter, subject = _korean_type(text)
+    return Question(text, language, answer_type, tuple(tokens(text)), counter, subject)
+
+
+def _korean_type(text: str) -> tuple[str, str | None, str]:
+    morphemes = kiwi().tokenize(text)
+    for i, m in enumerate(morphemes):
+        after = morphemes[i + 1] if i + 1 < len(morphemes) else None
+        subject = text[: m.start].strip()
+        if m.form == "몇" or m.form.startswith("며칠"):
+            unit = after.form if after is not None else ""
+            if m.form.startswith("며칠") or unit in _DATE_COUNTERS:
+                return DATE, None, subject
+            if unit in ("번째", "차", "번"):
+                return NUMBER, unit, subject
+            return COUNT, unit or None, subject
+        if m.form in ("얼마", "얼마나"):
+            return NUMBER, None, subject
+        if m.form in ("누구", "누가") or m.form.startswith("누구"):
+            return PERSON, None, subject
+        if m.form in ("어디", "어디서", "어느곳"):
+            return PLACE, None, subject
+        if m.form in ("언제",):
+            return DATE, None, subject
+        if m.form in ("어느", "어떤", "무슨") and after is not None:
+            if after.form in ("기관", "기업", "회사", "단체", "언론", "언론사", "매체", "대학", "팀", "나라", "국가"):
+                return ORG, None, subject
+            if after.form in ("날", "날짜", "해", "연도", "달"):
+                return DATE, None, subject
+            if after.form in ("곳", "지역", "도시", "장소"):
+                return PLACE, None, subject
+            return THING, None, subject
+        if m.form in ("무엇", "뭐", "무어", "뭘"):
+            return THING, None, subject
+    if re.search(r"(나요|습니까|니까|었나|했나|인가|는가|했어|했니|냐)\s*\??\s*$", text) and "?" in text:
+        return YESNO, None, text.rstrip("? ")
+    return OTHER, None, ""

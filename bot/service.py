@@ -1,0 +1,114 @@
+"""``Bot``: the one front door that the app, the CLI and the evaluation runner call."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from . import answering, conversation
+from .embedding import Embedder
+from .index import IndexData, load_index
+from .model_build import model_fingerprint
+from .question import analyse, check
+from .records import Answer, Citation, Hit
+from .retrieval import Filters, HybridRetriever
+from .settings import Settings
+
+REFUSAL = {
+    "ko": "보도자료에서 이 질문에 대한 답을 찾을 수 없습니다.",
+    "en": "I can't find that in the press materials.",
+}
+
+
+class Bot:
+    """A loaded model and index, shared by every caller (thread-safe)."""
+
+    def __init__(self, embedder: Embedder, data: IndexData, settings: Settings):
+        self.settings = settings
+        self.embedder = embedder
+        self._lock = threading.RLock()
+        self._install(data)
+
+    @classmethod
+    def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None,
+             embedder: Embedder | None = None) -> "Bot":
+        """Load the embedding model and the index once; refuses an incompatible index."""
+        settings = settings or Settings.from_env()
+        if index_dir is not None:
+            settings = settings.with_(index_dir=Path(index_dir))
+        embedder = embedder or Embedder(settings.model_dir)
+        data = load_index(settings.index_dir, model_fingerprint(embedder.model_dir))
+        return cls(embedder, data, settings)
+
+    def _install(self, data: IndexData) -> None:
+        retriever = HybridRetriever(data, self.settings.candidates, self.settings.dense_weight)
+        with self._lock:
+            self.data, self.retriever = data, retriever
+
+    def reload(self) -> None:
+        """Swap in the index on disk (after an update) without disturbing running questions."""
+        self._install(load_index(self.settings.index_dir, model_fingerprint(self.embedder.model_dir)))
+
+    @property
+    def documents(self):
+        """Documents of the loaded index by id."""
+        return self.data.documents
+
+    def search(self, question: str, k: int = 10, filters: Filters | None = None,
+               mode: str = "hybrid") -> list[Hit]:
+        """The best ``k`` passages for the question, best first."""
+        question = check(question, self.settings.max_question_chars)
+        vector = self.embedder.encode_queries([question])[0]
+        return self.retriever.search(vector, question, k=k, mode=mode, filters=filters)
+
+    def ask(self, question: str, history=(), filters: Filters | None = None) -> Answer:
+        """Answer with quotes from the corpus, or refuse. ``history``: earlier (question, Answer)."""
+        question = check(question, self.settings.max_question_chars)
+        rewritten = conversation.resolve(question, list(history))
+        effective = rewritten or question
+        analysed = analyse(effective)
+        retriever = self.retriever
+        query_vector = self.embedder.encode_queries([effective])[0]
+        hits = retriever.search(query_vector, effective, k=self.settings.top_k, filters=filters)
+        if not hits:
+            return self._refusal(question, rewritten, analysed, [])
+        spans = answering.sentence_spans(hits[:3])
+        sentence_vectors = self.embedder.encode_passages(
+            [_span_text(hit, s, e) for hit, s, e in spans])
+        ranked = answering.candidates(analysed, hits[:3], sentence_vectors, query_vector, spans)
+        best, span = None, None
+        for candidate in ranked[:4]:
+            span = answering.find_span(analysed, candidate)
+            if span is not None or analysed.answer_type in ("other", "thing", "yesno"):
+                best = candidate
+                break
+        if best is None or best.score < self.settings.refusal_threshold:
+            return self._refusal(question, rewritten, analysed, ranked)
+        citations = [answering.citation(best, span)]
+        seen = {(best.hit.doc_id, best.start)}
+        for hit in hits:
+            other = next((c for c in ranked if c.hit is hit and (hit.doc_id, c.start) not in seen), None)
+            if other is None:
+                citations.append(_passage_citation(hit))
+            else:
+                seen.add((hit.doc_id, other.start))
+                citations.append(answering.citation(other))
+        return Answer(question=question, text=answering.short_answer(analysed, span, best),
+                      refused=False, citations=tuple(citations), rewritten_question=rewritten,
+                      answer_type=analysed.answer_type, language=analysed.language)
+
+    def _refusal(self, question, rewritten, analysed, ranked) -> Answer:
+        related = tuple(answering.citation(c) for c in ranked[:3])
+        return Answer(question=question, text=REFUSAL[analysed.language], refused=True,
+                      citations=(), rewritten_question=rewritten,
+                      answer_type=analysed.answer_type, language=analysed.language, related=related)
+
+
+def _span_text(hit: Hit, start: int, end: int) -> str:
+    return hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
+
+
+def _passage_citation(hit: Hit) -> Citation:
+    chunk = hit.chunk
+    return Citation(doc_id=chunk.doc_id, title=chunk.meta.get("title", ""), date=chunk.meta.get("date"),
+                    source=chunk.meta.get("source"), quote=chunk.text, start=chunk.start,
+                    end=chunk.end, score=round(float(hit.score), 4), url=chunk.meta.get("url"))

@@ -1,0 +1,85 @@
+"""One settings object: defaults in code, overridable from ``BOT_*`` environment variables.
+
+Every field is documented in README.md (a test checks that), validated when constructed, and
+recorded in the index manifest where it changes what the index holds.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields, replace
+from pathlib import Path
+
+from .errors import BadSettings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every tunable of the product, with the default the project ships and measured."""
+
+    model_dir: Path = ROOT / "models" / "multilingual-e5-small"
+    index_dir: Path = ROOT / "index"
+    corpus_dir: Path = ROOT / "corpus"
+    # Chunks: characters, well under the model's 512 tokens (Korean runs ~1.3 chars a token).
+    chunk_size: int = 400
+    chunk_overlap: int = 80
+    embed_batch_size: int = 32
+    # Retrieval: candidates taken from each retriever before fusion, and the dense weight of the
+    # weighted sum of min-max normalised scores (chosen on data: docs/benchmarks.md).
+    candidates: int = 50
+    dense_weight: float = 0.5
+    # Answering: the evidence score below which the bot refuses (chosen on eval/questions.jsonl).
+    refusal_threshold: float = 0.80
+    max_question_chars: int = 500
+    top_k: int = 5
+    llm_url: str | None = None  # an OpenAI-compatible chat endpoint; off by default
+
+    def __post_init__(self) -> None:
+        if self.chunk_size < 50:
+            raise BadSettings(f"chunk_size ({self.chunk_size}) must be at least 50 characters")
+        if not 0 <= self.chunk_overlap < self.chunk_size:
+            raise BadSettings(
+                f"chunk_overlap ({self.chunk_overlap}) must be >= 0 and smaller than "
+                f"chunk_size ({self.chunk_size})")
+        if not 0.0 <= self.dense_weight <= 1.0:
+            raise BadSettings(f"dense_weight ({self.dense_weight}) must be between 0 and 1")
+        if self.candidates < 1 or self.top_k < 1 or self.embed_batch_size < 1:
+            raise BadSettings("candidates, top_k and embed_batch_size must be positive")
+        if self.max_question_chars < 10:
+            raise BadSettings(f"max_question_chars ({self.max_question_chars}) is too small")
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Defaults, then ``BOT_<FIELD>`` variables, then explicit overrides (CLI flags)."""
+        environ = dict(os.environ if environ is None else environ)
+        values: dict = {}
+        for f in fields(cls):
+            raw = environ.get(f"BOT_{f.name.upper()}")
+            if raw is None or raw == "":
+                continue
+            values[f.name] = _parse(f.name, f.type, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        for key in ("model_dir", "index_dir", "corpus_dir"):
+            if key in values:
+                values[key] = Path(values[key])
+        return cls(**values)
+
+    def with_(self, **changes) -> "Settings":
+        """A copy with some fields changed (validated again)."""
+        return replace(self, **changes)
+
+
+def _parse(name: str, type_name, raw: str):
+    type_name = str(type_name)
+    try:
+        if type_name.startswith("int"):
+            return int(raw)
+        if type_name.startswith("float"):
+            return float(raw)
+    except ValueError:
+        raise BadSettings(f"BOT_{name.upper()}={raw!r} is not a number") from None
+    return raw
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
