@@ -9,6 +9,14 @@ The one front door is ``Bot``::
 __version__ = "0.1.0"
 
 from .records import Answer, Chunk, Citation, Document, Hit  # noqa: E402
-from .service import Bot  # noqa: E402
 
 __all__ = ["Bot", "Answer", "Chunk", "Citation", "Document", "Hit", "__version__"]
+
+
+def __getattr__(name):
+    # Imported on first use so that light modules (documents, chunking) load without torch.
+    if name == "Bot":
+        from .service import Bot
+
+        return Bot
+    raise AttributeError(name)
