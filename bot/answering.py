@@ -13,12 +13,12 @@ import numpy as np
 
 from .chunking import sentences
 from .lexical import kiwi, tokens_many
-from .question import COUNT, DATE, NUMBER, ORG, PERSON, PLACE, Question
+from .question import COUNT, NUMBER, OTHER, PERSON, THING, YESNO, Question
+from .spans import typed_spans
 from .records import Citation, Hit
 
 _NUMERIC = {COUNT, NUMBER}
-_PLACE_SUFFIX = re.compile(r"(센터|홀|회관|청사|시청|구청|공항|호텔|대학교|대학|광장|공원|경기장|본부|역|[시군구도읍면동리])$")
-_ORG_SUFFIX = re.compile(r"(부|청|처|원|시|회|단|공사|공단|재단|협회|협의체|위원회|은행|㈜|대학교|대학|경제|신문|방송|일보)$")
+_UNTYPED = {OTHER, THING, YESNO}
 
 
 @dataclass(frozen=True)
@@ -79,111 +79,49 @@ def _title_tokens(hit: Hit) -> tuple[str, ...]:
     return ()
 
 
-def find_span(question: Question, candidate: Candidate) -> Span | None:
-    """The answering span of the expected type inside the sentence, or None."""
-    if question.answer_type in _NUMERIC:
-        return _number_span(question, candidate)
-    if question.answer_type == DATE:
-        return _date_span(candidate)
-    if question.answer_type in (PERSON, PLACE, ORG):
-        return _entity_span(question, candidate)
-    return None
+@dataclass(frozen=True)
+class Choice:
+    """The chosen sentence and, for a typed question, the span in it."""
+
+    candidate: Candidate
+    span: Span | None
+    score: float
 
 
-def _morphemes(candidate: Candidate):
-    return kiwi().tokenize(candidate.text)
+def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_read: int = 4):
+    """(candidate, SpanCandidate) pairs of the expected type in the best sentences."""
+    pairs = []
+    for candidate in ranked[:sentences_to_read]:
+        for span in typed_spans(candidate.text, question.answer_type, question.keywords, question.counter):
+            pairs.append((candidate, span))
+    return pairs
 
 
-def _number_span(question: Question, candidate: Candidate) -> Span | None:
-    morphemes = _morphemes(candidate)
-    keywords = set(question.keywords) - {question.counter}
-    numbers = [i for i, m in enumerate(morphemes) if m.tag == "SN"]
-    if not numbers:
-        return None
-    # The number right after the question's keywords (`헬스케어 분야 8`) wins; else the one closest.
-    keyword_ends = [m.start + m.len for m in morphemes if m.form in keywords]
-    counter = question.counter
-
-    def distance(i: int) -> tuple:
-        m = morphemes[i]
-        before = [m.start - e for e in keyword_ends if e <= m.start]
-        gap = min(before) if before else 10_000
-        has_counter = i + 1 < len(morphemes) and counter and morphemes[i + 1].form.startswith(counter)
-        return (0 if has_counter and gap < 40 else 1, gap)
-
-    best = min(numbers, key=distance) if keyword_ends else numbers[0]
-    first = morphemes[best]
-    end_index = best
-    # Extend over the value's own tail: 9억 9000만 원, 100여 명, 32개사, 7개소.
-    while end_index + 1 < len(morphemes):
-        nxt = morphemes[end_index + 1]
-        if nxt.tag in ("NR", "SN", "NNB", "XSN") or (nxt.tag == "NNG" and nxt.form in ("사", "명", "개소", "곳")):
-            if nxt.start - (morphemes[end_index].start + morphemes[end_index].len) > 1:
-                break
-            end_index += 1
-            if nxt.tag == "NNB" and nxt.form not in ("개", "억", "만", "천"):
-                if end_index + 1 < len(morphemes) and morphemes[end_index + 1].form == "사":
-                    end_index += 1
-                break
-            continue
-        break
-    last = morphemes[end_index]
-    start, end = first.start, last.start + last.len
-    context_start = start
-    for m in reversed(morphemes[:best]):
-        if m.form in keywords and start - (m.start + m.len) < 30:
-            context_start = m.start
-        elif m.tag in ("SP", "SF") or start - m.start > 30:
-            break
-    return Span(candidate.start + start, candidate.start + end, candidate.text[start:end],
-                candidate.text[context_start:end])
-
-
-def _date_span(candidate: Candidate) -> Span | None:
-    pattern = re.compile(
-        r"(\d{4}\s*년\s*)?(\d{1,2}\s*월\s*)?\d{1,2}\s*일(\s*(오전|오후|새벽|저녁|밤))?(\s*\d{1,2}\s*시(\s*\d{1,2}\s*분)?)?"
-        r"|\d{4}\s*년(\s*\d{1,2}\s*월)?|\d{4}[.-]\s?\d{1,2}[.-]\s?\d{1,2}|지난해\s*\d{1,2}\s*월|(지난|올해|이날)\s*\S+")
-    match = pattern.search(candidate.text)
-    if not match:
-        return None
-    start, end = match.span()
-    return Span(candidate.start + start, candidate.start + end, match.group().strip(), match.group().strip())
-
-
-def _entity_span(question: Question, candidate: Candidate) -> Span | None:
-    morphemes = _morphemes(candidate)
-    keywords = set(question.keywords)
+def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: list[float]) -> Choice | None:
+    """The best typed span: its sentence's score, its clause's cosine to the question, its
+    type-specific evidence and the question's keywords inside its clause."""
+    if question.answer_type in _UNTYPED:
+        return Choice(ranked[0], None, ranked[0].score) if ranked else None
     best = None
-    for i, m in enumerate(morphemes):
-        if m.tag not in ("NNP", "SL", "NNG") or m.form in keywords:
-            continue
-        # Join a run of nouns / foreign words into one name (㈜지아이랩, 김대중컨벤션센터).
-        j = i
-        while j + 1 < len(morphemes) and morphemes[j + 1].tag in ("NNP", "NNG", "SL", "SW", "SN") \
-                and morphemes[j + 1].start == morphemes[j].start + morphemes[j].len:
-            j += 1
-        start, end = m.start, morphemes[j].start + morphemes[j].len
-        name = candidate.text[start:end]
-        if question.answer_type == PERSON:
-            ok = m.tag == "NNP" and 2 <= len(name) <= 4 and re.fullmatch(r"[가-힣]+", name)
-        elif question.answer_type == PLACE:
-            ok = bool(_PLACE_SUFFIX.search(name)) or m.tag == "NNP"
-        else:
-            ok = bool(_ORG_SUFFIX.search(name)) or m.tag in ("NNP", "SL")
-        if not ok:
-            continue
-        near = min((abs(k.start - start) for k in morphemes if k.form in keywords), default=100)
-        key = (near, i)
-        if best is None or key < best[0]:
-            best = (key, start, end, name)
-    if best is None:
-        return None
-    _, start, end, name = best
-    # Context: the name with its role noun right after (전창호 ㈜지아이랩 대표).
-    tail = re.match(r"[^,.\n“”\"]{0,14}?(대표|시장|사무국장|장관|대통령|위원장|회장|교수|기자|총리|감독|선수|의원|센터|에서)",
-                    candidate.text[end:])
-    context_end = end + (tail.end() if tail else 0)
-    return Span(candidate.start + start, candidate.start + end, name, candidate.text[start:context_end])
+    keywords = [k for k in dict.fromkeys(question.keywords) if k != question.counter]
+    clauses = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
+    # A keyword found in many candidate clauses (분야) tells less than one found in a single clause
+    # (헬스케어): weight each by the inverse of the number of clauses containing it.
+    weights = {k: 1.0 / max(1, len({cl for cl in clauses if k in cl})) for k in keywords}
+    total = sum(weights.values()) or 1.0
+    for (candidate, span), clause, clause_cos in zip(pairs, clauses, clause_scores):
+        inside = sum(w for k, w in weights.items() if k in clause) / total
+        in_value = any(k == span.value for k in keywords)
+        score = 0.5 * candidate.score + clause_cos + span.bonus + 0.3 * inside - (0.5 if in_value else 0.0)
+        if best is None or score > best.score:
+            context_start = span.clause_start
+            while context_start < span.start and candidate.text[context_start] in " ,·▲“”\"'":
+                context_start += 1
+            context_end = max(span.end, min(span.clause_end, span.end + 12)) if question.answer_type in (PERSON,) else span.end
+            context = candidate.text[context_start:context_end].strip()
+            best = Choice(candidate, Span(candidate.start + span.start, candidate.start + span.end,
+                                          span.value, context), score)
+    return best
 
 
 def short_answer(question: Question, span: Span | None, candidate: Candidate) -> str:

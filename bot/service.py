@@ -48,6 +48,30 @@ class Bot:
         """Swap in the index on disk (after an update) without disturbing running questions."""
         self._install(load_index(self.settings.index_dir, model_fingerprint(self.embedder.model_dir)))
 
+    def add_documents(self, documents) -> int:
+        """Embed and index new press releases (a same-id one is replaced); returns passages added.
+
+        Updates are serialised by the lock; questions asked meanwhile use the old index until
+        ``reload`` swaps the new one in.
+        """
+        from . import updates
+
+        with self._lock:
+            added = updates.add_documents(
+                self.settings.index_dir, list(documents),
+                lambda texts: self.embedder.encode_passages(texts, batch_size=self.settings.embed_batch_size),
+                model_fingerprint(self.embedder.model_dir))
+            self.reload()
+        return added
+
+    def remove_document(self, doc_id: str) -> None:
+        """Remove a document and its passages from the index (``BadDocument`` if unknown)."""
+        from . import updates
+
+        with self._lock:
+            updates.remove_document(self.settings.index_dir, doc_id, model_fingerprint(self.embedder.model_dir))
+            self.reload()
+
     @property
     def documents(self):
         """Documents of the loaded index by id."""
@@ -75,14 +99,13 @@ class Bot:
         sentence_vectors = self.embedder.encode_passages(
             [_span_text(hit, s, e) for hit, s, e in spans])
         ranked = answering.candidates(analysed, hits[:3], sentence_vectors, query_vector, spans)
-        best, span = None, None
-        for candidate in ranked[:4]:
-            span = answering.find_span(analysed, candidate)
-            if span is not None or analysed.answer_type in ("other", "thing", "yesno"):
-                best = candidate
-                break
-        if best is None or best.score < self.settings.refusal_threshold:
+        pairs = answering.typed_candidates(analysed, ranked)
+        clause_texts = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
+        clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []
+        choice = answering.choose(analysed, ranked, pairs, clause_scores)
+        if choice is None or choice.candidate.score < self.settings.refusal_threshold:
             return self._refusal(question, rewritten, analysed, ranked)
+        best, span = choice.candidate, choice.span
         citations = [answering.citation(best, span)]
         seen = {(best.hit.doc_id, best.start)}
         for hit in hits:
