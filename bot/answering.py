@@ -79,6 +79,41 @@ def _title_tokens(hit: Hit) -> tuple[str, ...]:
     return ()
 
 
+def prerank(question: Question, spans: list[tuple[Hit, int, int]], idf, keep: int = 8):
+    """The ``keep`` sentences most worth embedding: the question's keywords they contain
+    (IDF-weighted), then their passage's rank. Cheap: no model call."""
+    if len(spans) <= keep:
+        return spans
+    texts = [hit.chunk.text[s - hit.chunk.start:e - hit.chunk.start] for hit, s, e in spans]
+    keywords = set(question.keywords) if question.language == "ko" else set()
+    weights = {k: idf(k) for k in keywords}
+    total = sum(weights.values()) or 1.0
+    token_sets = tokens_many(texts) if keywords else [[] for _ in texts]
+    order: dict[int, int] = {}
+    for hit, _, _ in spans:
+        order.setdefault(id(hit), len(order))
+    scored = []
+    for position, ((hit, s, e), toks) in enumerate(zip(spans, token_sets)):
+        present = set(toks)
+        lexical = sum(w for k, w in weights.items() if k in present) / total
+        scored.append((-(lexical - 0.1 * order[id(hit)]), position))
+    scored.sort()
+    return [spans[position] for _, position in scored[:keep]]
+
+
+def coverage(question: Question, passage_nouns: set[str], idf) -> float:
+    """IDF-weighted share of the question's nouns that the passage mentions (1.0 when the
+    question has none): a passage that lacks the question's rarest word (자본금, 인구) is about
+    something else, however close its vector."""
+    if not question.nouns:
+        return 1.0
+    weights = {n: idf(n) for n in question.nouns}
+    total = sum(weights.values())
+    if total <= 0:
+        return 1.0
+    return sum(w for n, w in weights.items() if n in passage_nouns or any(n in p for p in passage_nouns if len(n) > 1)) / total
+
+
 @dataclass(frozen=True)
 class Choice:
     """The chosen sentence and, for a typed question, the span in it."""
@@ -88,7 +123,7 @@ class Choice:
     score: float
 
 
-def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_read: int = 4):
+def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_read: int = 6):
     """(candidate, SpanCandidate) pairs of the expected type in the best sentences."""
     pairs = []
     for candidate in ranked[:sentences_to_read]:
@@ -111,8 +146,9 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
     total = sum(weights.values()) or 1.0
     for (candidate, span), clause, clause_cos in zip(pairs, clauses, clause_scores):
         inside = sum(w for k, w in weights.items() if k in clause) / total
+        near = _proximity(candidate.text, span, weights) / total
         in_value = any(k == span.value for k in keywords)
-        score = 0.5 * candidate.score + clause_cos + span.bonus + 0.3 * inside - (0.5 if in_value else 0.0)
+        score = 0.5 * candidate.score + clause_cos + span.bonus + 0.5 * inside + 0.3 * near - (0.5 if in_value else 0.0)
         if best is None or score > best.score:
             context_start = span.clause_start
             while context_start < span.start and candidate.text[context_start] in " ,·▲“”\"'":
@@ -122,6 +158,25 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
             best = Choice(candidate, Span(candidate.start + span.start, candidate.start + span.end,
                                           span.value, context), score)
     return best
+
+
+def _proximity(sentence: str, span, weights: dict[str, float]) -> float:
+    """Keywords close to the value, inside its clause, count more (``총 32개사가 광주에 사무실``)."""
+    import math
+
+    clause_start, clause_end = span.clause_start, span.clause_end
+    total = 0.0
+    for keyword, weight in weights.items():
+        best = None
+        position = sentence.find(keyword, clause_start, clause_end)
+        while position >= 0:
+            distance = span.start - (position + len(keyword)) if position < span.start else position - span.end
+            distance = max(0, distance)
+            best = distance if best is None else min(best, distance)
+            position = sentence.find(keyword, position + 1, clause_end)
+        if best is not None:
+            total += weight * math.exp(-best / 12.0)
+    return total
 
 
 def short_answer(question: Question, span: Span | None, candidate: Candidate) -> str:

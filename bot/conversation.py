@@ -1,81 +1,127 @@
 """Follow-up questions: rewrite an elliptical turn from the previous turn's question frame.
 
-Deterministic: ``그럼 자동차 분야는?`` after ``헬스케어 분야 기업은 몇 개인가?`` becomes
-``자동차 분야 기업은 몇 개인가?``; ``and automotive?`` after ``How many healthcare companies
-signed?`` becomes ``How many automotive companies signed?``.
+Deterministic given the history:
+- a fragment replaces the matching part of the previous question: ``그럼 자동차 분야는?`` after
+  ``헬스케어 분야 기업은 몇 개인가?`` -> ``자동차 분야 기업은 몇 개인가?``; which noun it replaces is the
+  one most similar to it (``보안`` replaces ``자동차``, ``승무원`` replaces ``승객``);
+- a demonstrative takes the previous turn's entity: ``그 회사 대표는?`` -> ``지아이랩 대표는?``;
+- a question with a question word but no topic of its own inherits the previous topic:
+  ``언제였어?`` -> ``지아이랩 협약식 언제였어?``;
+- English likewise: ``and automotive?`` -> ``How many automotive companies signed?``.
 """
 from __future__ import annotations
 
 import re
+from typing import Callable, Sequence
 
 from .lexical import kiwi
 
-_KO_LEAD = re.compile(r"^(그럼|그러면|그렇다면|그리고|또|또한|혹시|그럼요)\s*")
-_EN_LEAD = re.compile(r"^(and|what about|how about|and what about|then)\s+", re.I)
+Similarity = Callable[[str, Sequence[str]], Sequence[float]]
+
+_KO_LEAD = re.compile(r"^(그럼|그러면|그렇다면|그리고|또|또한|혹시|그중에|그중|그 중에|그 중|이 중|이중)\s*")
+_EN_LEAD = re.compile(r"^(and what about|and how about|what about|how about|and|then)\s+", re.I)
 _KO_TAIL = re.compile(r"(은요|는요|이요|요|은|는|이|가|의|도)?\s*[?？.]*\s*$")
-_DEMONSTRATIVE = re.compile(r"^(그|이|해당|저)\s+(회사|기업|사람|기관|곳|단체|분)(의)?\s*")
+_DEMONSTRATIVE = re.compile(r"^(그|이|해당|저)\s*(회사|기업|사람|기관|곳|단체|분|행사|사고|대회|선수|나라)(의|은|는|이|가)?\s*")
+_WH = ("몇", "누구", "누가", "어디", "언제", "무엇", "뭐", "얼마", "며칠", "어느", "어떤", "무슨")
+_NOUN = ("NNG", "NNP", "SL", "SN", "XR", "SH", "NNB")
+_EN_SKIP = {"how", "many", "much", "what", "which", "who", "where", "when", "is", "are", "was",
+            "were", "the", "a", "an", "of", "did", "does", "do"}
 
 
-def resolve(question: str, history) -> str | None:
+def resolve(question: str, history, similarity: Similarity | None = None) -> str | None:
     """The self-contained question a follow-up stands for, or None when it stands alone."""
     if not history:
         return None
-    previous = history[-1]
-    prev_question = getattr(previous[1], "rewritten_question", None) or previous[0]
-    prev_answer = previous[1]
-    if _EN_LEAD.match(question):
-        return _english(question, prev_question)
+    previous, prev_answer = history[-1][0], history[-1][1]
+    previous = getattr(prev_answer, "rewritten_question", None) or previous
+    if _EN_LEAD.match(question) and re.search(r"[A-Za-z]", question):
+        return _english(question, previous)
     lead = _KO_LEAD.match(question)
-    demonstrative = _DEMONSTRATIVE.match(question)
+    body = question[lead.end():] if lead else question
+    demonstrative = _DEMONSTRATIVE.match(body)
     if demonstrative:
-        entity = _entity_of(prev_question, prev_answer)
+        entity = _entity_of(previous, prev_answer)
         if entity:
-            rest = question[demonstrative.end():]
-            return f"{entity} {rest}".strip()
-    if lead or _is_fragment(question):
-        focus = _KO_TAIL.sub("", _KO_LEAD.sub("", question)).strip()
-        if not focus:
-            return None
-        return _replace_focus(prev_question, focus)
+            return f"{entity} {body[demonstrative.end():]}".strip()
+    morphemes = list(kiwi().tokenize(_KO_TAIL.sub("", body) or body))
+    has_wh = any(m.form in _WH or m.form.startswith(_WH) for m in morphemes)
+    has_predicate = any(m.tag.startswith(("VV", "VA", "VCP", "EF")) for m in morphemes)
+    if not has_wh and not has_predicate and len(body) <= 30:
+        focus = _KO_TAIL.sub("", body).strip()
+        return _replace_focus(previous, focus, similarity) if focus else None
+    if has_wh and (lead or not _has_topic(morphemes)):
+        topic = _topic(previous)
+        if topic and topic not in body:
+            return f"{topic} {body}".strip()
     return None
 
 
-def _is_fragment(question: str) -> bool:
-    """A short turn with no predicate and no question word: ``자동차 분야는?``."""
-    if len(question) > 25:
-        return False
-    tags = [m.tag for m in kiwi().tokenize(question)]
-    has_predicate = any(t.startswith(("VV", "VA", "VCP", "EF")) for t in tags)
-    has_wh = any(m.form in ("몇", "누구", "어디", "언제", "무엇", "뭐", "얼마") for m in kiwi().tokenize(question))
-    return not has_predicate and not has_wh
+def _has_topic(morphemes) -> bool:
+    """A question names its own topic when it has a proper noun or two content nouns."""
+    nouns = [m for m in morphemes if m.tag in ("NNG", "NNP", "SL") and m.form not in _WH]
+    return any(m.tag in ("NNP", "SL") for m in nouns) or len(nouns) >= 2
 
 
-def _replace_focus(previous: str, focus: str) -> str:
-    """Swap the previous question's leading noun phrase for the new focus."""
-    morphemes = kiwi().tokenize(previous)
-    focus_morphemes = [m for m in kiwi().tokenize(focus) if m.tag.startswith(("NN", "SL", "SN", "XR"))]
-    # The previous topic is the run of nouns that shares a head noun with the focus (분야), or
-    # else the first noun run.
+def _topic(question: str) -> str:
+    """The previous question's topic: its text before the question word, particles trimmed."""
+    morphemes = list(kiwi().tokenize(question))
+    cut = next((m.start for m in morphemes if m.form in _WH or m.form.startswith(_WH)), len(question))
+    nouns = [m for m in morphemes if m.start < cut and m.tag in _NOUN]
+    return question[:nouns[-1].start + nouns[-1].len].strip() if nouns else ""
+
+
+def _noun_runs(text: str):
     runs, current = [], []
-    for m in morphemes:
-        if m.tag.startswith(("NN", "SL", "SN", "XR", "SH")):
+    for m in kiwi().tokenize(text):
+        if m.tag in _NOUN and not (m.form in _WH):
+            if current and m.start > current[-1].start + current[-1].len + 1:
+                runs.append(current)
+                current = []
             current.append(m)
         elif current:
             runs.append(current)
             current = []
     if current:
         runs.append(current)
+    return runs
+
+
+def _replace_focus(previous: str, focus: str, similarity: Similarity | None) -> str:
+    """Put the focus in the previous question where the noun it stands for was."""
+    runs = _noun_runs(previous)
     if not runs:
         return f"{focus} {previous}"
-    heads = {m.form for m in focus_morphemes}
-    target = next((r for r in runs if heads & {m.form for m in r}), runs[0])
-    # Within the run, replace the part before the shared head (헬스케어 분야 기업 -> 자동차 분야 기업).
-    shared = [m for m in target if m.form in heads]
-    start = target[0].start
-    end = (shared[-1].start + shared[-1].len) if shared else target[-1].start + target[-1].len
-    if not shared:
-        end = target[0].start + target[0].len
-    return previous[:start] + focus + previous[end:]
+    focus_forms = {m.form for m in kiwi().tokenize(focus) if m.tag in _NOUN}
+    # 1. A run sharing a head noun with the focus: 헬스케어 분야 -> 자동차 분야.
+    for run in runs:
+        shared = [m for m in run if m.form in focus_forms]
+        if shared:
+            start, end = run[0].start, shared[-1].start + shared[-1].len
+            return _join(previous, start, end, focus)
+    # 2. Else the single noun most like the focus (보안 ~ 자동차, 승무원 ~ 승객).
+    nouns = [m for run in runs for m in run if m.tag != "NNB"]
+    if not nouns:
+        return f"{focus} {previous}"
+    if similarity is not None:
+        scores = list(similarity(focus, [m.form for m in nouns]))
+        target = nouns[max(range(len(nouns)), key=lambda i: (scores[i], -i))]
+    else:
+        target = nouns[0]
+    return _join(previous, target.start, target.start + target.len, focus)
+
+
+def _join(text: str, start: int, end: int, replacement: str) -> str:
+    """Replace ``text[start:end]``, fixing the particle after it to the new final syllable."""
+    rest = text[end:]
+    particle = {"은": "는", "는": "은", "이": "가", "가": "이", "을": "를", "를": "을"}
+    if rest[:1] in particle and replacement and "가" <= replacement[-1] <= "힣":
+        has_final = (ord(replacement[-1]) - 0xAC00) % 28 != 0
+        wants = {"은": has_final, "이": has_final, "을": has_final}
+        first = rest[0]
+        base = first if first in wants else particle[first]
+        fixed = base if wants[base] else particle[base]
+        rest = fixed + rest[1:]
+    return text[:start] + replacement + rest
 
 
 def _entity_of(previous: str, answer) -> str | None:
@@ -90,10 +136,7 @@ def _entity_of(previous: str, answer) -> str | None:
 def _english(question: str, previous: str) -> str:
     focus = _EN_LEAD.sub("", question).strip(" ?.")
     words = re.findall(r"[A-Za-z]+", previous)
-    # Replace the previous topic word (the first content word after the question words).
-    skip = {"how", "many", "much", "what", "which", "who", "where", "when", "is", "are", "was",
-            "were", "the", "a", "an", "of", "did", "does", "do"}
-    topic = next((w for w in words if w.lower() not in skip), None)
+    topic = next((w for w in words if w.lower() not in _EN_SKIP), None)
     if topic is None:
         return f"{previous} {focus}"
     return re.sub(rf"\b{re.escape(topic)}\b", focus, previous, count=1)

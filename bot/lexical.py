@@ -7,6 +7,7 @@ and Chinese characters are kept; Latin is lowercased and numbers normalised (``1
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 import threading
@@ -58,6 +59,19 @@ def tokens_many(texts: list[str]) -> list[list[str]]:
     return [_content(result) for result in results]
 
 
+NOUN_TAGS = ("NNG", "NNP", "SL", "SH", "SN", "XR", "NR")
+
+
+def nouns(text: str) -> list[str]:
+    """The nouns, names, foreign words and numbers of ``text`` (normalised like ``tokens``):
+    what a passage must mention to be about the same thing as a question."""
+    out = []
+    for m in kiwi().tokenize(text):
+        if m.tag in NOUN_TAGS and m.form not in _STOP:
+            out.append(normalise_number(m.form) if m.tag == "SN" else m.form.lower() if m.tag == "SL" else m.form)
+    return out
+
+
 def _content(morphemes) -> list[str]:
     out: list[str] = []
     for m in morphemes:
@@ -102,6 +116,16 @@ class LexicalIndex:
         if not query_tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(query_tokens), dtype=np.float32)
+
+    def idf(self, token: str) -> float:
+        """BM25 inverse document frequency of a token over the passages (unknown: the maximum)."""
+        index = self._bm25.vocab_dict.get(token)
+        indptr = self._bm25.scores["indptr"]
+        n = self.size
+        df = 0
+        if index is not None and index + 1 < len(indptr):
+            df = int(indptr[index + 1] - indptr[index])
+        return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
     def save(self, folder: str | Path) -> None:
         """Save with bm25s's own numpy/JSON files (never pickle)."""

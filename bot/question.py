@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import BadQuestion
-from .lexical import kiwi, tokens
+from .lexical import kiwi, nouns, tokens
 
 # What a question asks for, recognised from Korean morphemes and English words.
 COUNT, NUMBER, PERSON, PLACE, DATE, ORG, THING, YESNO, OTHER = (
@@ -21,6 +21,8 @@ _EN_TYPES = (
     (re.compile(r"\bwhat\b|\bwhich\b", re.I), THING),
 )
 # Counters that make "몇 X" a count; dates when X is a unit of time.
+# Counters and units are how a question asks, not what it is about.
+COUNTERS = {"곳", "개", "개사", "사", "개소", "명", "번", "번째", "회", "차", "원", "달러"}
 _DATE_COUNTERS = {"년", "월", "일", "시", "년도", "분기", "요일"}
 _EN_STOP = {"how", "many", "much", "what", "which", "who", "whom", "whose", "where", "when", "is",
             "are", "was", "were", "the", "a", "an", "of", "in", "on", "at", "to", "did", "does",
@@ -38,6 +40,7 @@ class Question:
     keywords: tuple[str, ...]  # content morphemes (Korean) or content words (English)
     counter: str | None  # the counter asked for: 곳, 개, 명, 개사, ...
     subject: str  # the part of a Korean question before its question word ("헬스케어 분야 기업은")
+    nouns: tuple[str, ...] = ()  # what a passage must mention to answer it (Korean questions)
 
 
 def check(question: str, max_chars: int) -> str:
@@ -70,7 +73,9 @@ def analyse(text: str) -> Question:
         keywords = tuple(w for w in words if w not in _EN_STOP)
         return Question(text, language, answer_type, keywords, None, "")
     answer_type, counter, subject = _korean_type(text)
-    return Question(text, language, answer_type, tuple(tokens(text)), counter, subject)
+    asked = {"몇", "무엇", "누구", "어디", "언제", "얼마", "이름", counter} | COUNTERS
+    return Question(text, language, answer_type, tuple(tokens(text)), counter, subject,
+                    tuple(n for n in dict.fromkeys(nouns(text)) if n not in asked))
 
 
 def _korean_type(text: str) -> tuple[str, str | None, str]:

@@ -99,3 +99,4 @@ class Answer:
     evidence: tuple[Citation, ...] = ()
     related: tuple[Citation, ...] = ()  # shown with a refusal: "related, but not an answer"
     conflict: bool = False  # documents disagree on the figure
+    confidence: Mapping[str, float] = field(default_factory=dict)  # evidence scores behind the refusal decision

@@ -93,7 +93,8 @@ class HybridRetriever:
                         if data.vectors.ntotal else np.zeros((0, data.vectors.d), np.float32))
 
     def search(self, query_vector: np.ndarray, question: str, k: int = 10,
-               mode: str = "hybrid", filters: Filters | None = None) -> list[Hit]:
+               mode: str = "hybrid", filters: Filters | None = None,
+               dense_weight: float | None = None) -> list[Hit]:
         """The best ``k`` passages for the question, best first (``mode``: hybrid/dense/lexical)."""
         n = len(self.data.chunks)
         if n == 0:
@@ -121,7 +122,8 @@ class HybridRetriever:
         else:
             rows = np.unique(np.concatenate([dense_rows, lexical_rows]))
             dense = self._matrix[rows] @ query_vector.reshape(-1)
-            ranked = weighted_fusion(rows, dense, lexical_all[rows], self.dense_weight)
+            weight = self.dense_weight if dense_weight is None else dense_weight
+            ranked = weighted_fusion(rows, dense, lexical_all[rows], weight)
         hits = [Hit(self.data.chunks[row], score,
                     {"dense": dense_rank.get(row, 0), "lexical": lexical_rank.get(row, 0)})
                 for row, score in ranked]

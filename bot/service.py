@@ -7,8 +7,9 @@ from pathlib import Path
 from . import answering, conversation
 from .embedding import Embedder
 from .index import IndexData, load_index
+from .lexical import nouns
 from .model_build import model_fingerprint
-from .question import analyse, check
+from .question import analyse, check, language_of
 from .records import Answer, Citation, Hit
 from .retrieval import Filters, HybridRetriever
 from .settings import Settings
@@ -43,6 +44,7 @@ class Bot:
         retriever = HybridRetriever(data, self.settings.candidates, self.settings.dense_weight)
         with self._lock:
             self.data, self.retriever = data, retriever
+            self._noun_cache: dict[str, frozenset[str]] = {}
 
     def reload(self) -> None:
         """Swap in the index on disk (after an update) without disturbing running questions."""
@@ -82,30 +84,60 @@ class Bot:
         """The best ``k`` passages for the question, best first."""
         question = check(question, self.settings.max_question_chars)
         vector = self.embedder.encode_queries([question])[0]
-        return self.retriever.search(vector, question, k=k, mode=mode, filters=filters)
+        return self.retriever.search(vector, question, k=k, mode=mode, filters=filters,
+                                     dense_weight=self._dense_weight(question))
+
+    def _document_nouns(self, doc_id: str) -> frozenset[str]:
+        """The nouns of a document and its title (cached: documents do not change in place)."""
+        cache = self._noun_cache
+        if doc_id not in cache:
+            document = self.data.documents.get(doc_id)
+            text = f"{document.title}\n{document.text}" if document else ""
+            cache[doc_id] = frozenset(nouns(text))
+        return cache[doc_id]
+
+    def _similarity(self, word: str, candidates) -> list[float]:
+        """Cosine of a word to candidate words (follow-ups: which noun a fragment stands for)."""
+        vectors = self.embedder.encode_queries([word, *candidates])
+        return (vectors[1:] @ vectors[0]).tolist()
+
+    def _dense_weight(self, question: str) -> float:
+        """English questions lean on the dense side: their words are not in Korean passages."""
+        if language_of(question) == "en":
+            return self.settings.english_dense_weight
+        return self.settings.dense_weight
 
     def ask(self, question: str, history=(), filters: Filters | None = None) -> Answer:
         """Answer with quotes from the corpus, or refuse. ``history``: earlier (question, Answer)."""
         question = check(question, self.settings.max_question_chars)
-        rewritten = conversation.resolve(question, list(history))
+        rewritten = conversation.resolve(question, list(history), self._similarity)
         effective = rewritten or question
         analysed = analyse(effective)
         retriever = self.retriever
         query_vector = self.embedder.encode_queries([effective])[0]
-        hits = retriever.search(query_vector, effective, k=self.settings.top_k, filters=filters)
+        hits = retriever.search(query_vector, effective, k=self.settings.top_k, filters=filters,
+                                dense_weight=self._dense_weight(effective))
         if not hits:
-            return self._refusal(question, rewritten, analysed, [])
-        spans = answering.sentence_spans(hits[:3])
+            return self._refusal(question, rewritten, analysed, [], {})
+        spans = answering.prerank(analysed, answering.sentence_spans(hits[:3]),
+                                  retriever.data.lexical.idf)
         sentence_vectors = self.embedder.encode_passages(
             [_span_text(hit, s, e) for hit, s, e in spans])
         ranked = answering.candidates(analysed, hits[:3], sentence_vectors, query_vector, spans)
-        pairs = answering.typed_candidates(analysed, ranked)
+        pairs = answering.typed_candidates(analysed, ranked)[:24]
         clause_texts = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
         clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []
         choice = answering.choose(analysed, ranked, pairs, clause_scores)
-        if choice is None or choice.candidate.score < self.settings.refusal_threshold:
-            return self._refusal(question, rewritten, analysed, ranked)
+        if choice is None:
+            return self._refusal(question, rewritten, analysed, ranked, {})
         best, span = choice.candidate, choice.span
+        confidence = {"sentence": round(best.score, 4), "choice": round(choice.score, 4)}
+        if analysed.language == "ko":
+            mentioned = self._document_nouns(best.hit.doc_id)
+            confidence["coverage"] = round(answering.coverage(analysed, mentioned, retriever.data.lexical.idf), 4)
+        if best.score < self.settings.refusal_threshold or \
+                confidence.get("coverage", 1.0) < self.settings.refusal_coverage:
+            return self._refusal(question, rewritten, analysed, ranked, confidence)
         citations = [answering.citation(best, span)]
         seen = {(best.hit.doc_id, best.start)}
         for hit in hits:
@@ -117,13 +149,15 @@ class Bot:
                 citations.append(answering.citation(other))
         return Answer(question=question, text=answering.short_answer(analysed, span, best),
                       refused=False, citations=tuple(citations), rewritten_question=rewritten,
-                      answer_type=analysed.answer_type, language=analysed.language)
+                      answer_type=analysed.answer_type, language=analysed.language,
+                      confidence=confidence)
 
-    def _refusal(self, question, rewritten, analysed, ranked) -> Answer:
+    def _refusal(self, question, rewritten, analysed, ranked, confidence) -> Answer:
         related = tuple(answering.citation(c) for c in ranked[:3])
         return Answer(question=question, text=REFUSAL[analysed.language], refused=True,
                       citations=(), rewritten_question=rewritten,
-                      answer_type=analysed.answer_type, language=analysed.language, related=related)
+                      answer_type=analysed.answer_type, language=analysed.language, related=related,
+                      confidence=confidence)
 
 
 def _span_text(hit: Hit, start: int, end: int) -> str:

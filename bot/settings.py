@@ -29,11 +29,18 @@ class Settings:
     # weighted sum of min-max normalised scores (chosen on data: docs/benchmarks.md).
     candidates: int = 50
     dense_weight: float = 0.5
+    # English questions cannot match Korean keywords: the dense side carries them.
+    english_dense_weight: float = 0.8
     # Answering: the evidence score below which the bot refuses (chosen on eval/questions.jsonl).
     refusal_threshold: float = 0.80
+    # Share (IDF-weighted) of a Korean question's nouns that the answering passage must mention.
+    refusal_coverage: float = 0.5
     max_question_chars: int = 500
     top_k: int = 5
     llm_url: str | None = None  # an OpenAI-compatible chat endpoint; off by default
+    # App: questions a visitor's session may ask per minute; staff pages appear only with a password.
+    rate_limit_per_minute: int = 10
+    staff_password: str | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_size < 50:
@@ -42,8 +49,9 @@ class Settings:
             raise BadSettings(
                 f"chunk_overlap ({self.chunk_overlap}) must be >= 0 and smaller than "
                 f"chunk_size ({self.chunk_size})")
-        if not 0.0 <= self.dense_weight <= 1.0:
-            raise BadSettings(f"dense_weight ({self.dense_weight}) must be between 0 and 1")
+        for name in ("dense_weight", "english_dense_weight", "refusal_coverage"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise BadSettings(f"{name} ({getattr(self, name)}) must be between 0 and 1")
         if self.candidates < 1 or self.top_k < 1 or self.embed_batch_size < 1:
             raise BadSettings("candidates, top_k and embed_batch_size must be positive")
         if self.max_question_chars < 10:

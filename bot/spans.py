@@ -29,6 +29,19 @@ _TIME_WORDS = {"오전", "오후", "새벽", "저녁", "밤", "낮", "아침", "
                "올해", "지난해", "작년", "내년", "현지", "시간"}
 
 
+# Counters that count the same things: a question's 몇 곳 is answered by 4개사.
+COUNTER_GROUPS = ({"곳", "개", "개사", "개소", "사", "군데", "개국", "국"}, {"명", "인", "분", "사람"},
+                  {"번", "번째", "차", "회", "회째"}, {"원", "억", "만", "천", "조"})
+
+
+def same_counter(asked: str, unit: str) -> bool:
+    """Whether a value's unit (``개사``, ``여 명``) answers a question's counter (``곳``, ``명``)."""
+    unit = unit.replace("여", "").strip()
+    if asked in unit:
+        return True
+    return any(asked in group and any(u in unit for u in group) for group in COUNTER_GROUPS)
+
+
 @dataclass(frozen=True)
 class SpanCandidate:
     """A typed value inside a sentence: offsets relative to the sentence, and its clause."""
@@ -101,7 +114,7 @@ def _numbers(sentence: str, morphemes, counter: str | None) -> list[tuple[int, i
             if nxt.tag in ("NNB", "NNG", "SW") and (nxt.form in _COUNTER_NOUNS or nxt.tag == "NNB"
                                                   or nxt.form in ("%", "％")):
                 j += 1
-                if j + 1 < len(morphemes) and morphemes[j + 1].form in ("사", "소") \
+                if j + 1 < len(morphemes) and morphemes[j + 1].form in ("사", "소", "째") \
                         and morphemes[j + 1].start == morphemes[j].start + morphemes[j].len:
                     j += 1
                 if j + 1 < len(morphemes) and morphemes[j + 1].tag == "SN" \
@@ -116,8 +129,11 @@ def _numbers(sentence: str, morphemes, counter: str | None) -> list[tuple[int, i
             continue  # a date (2008년), not a count
         unit = sentence[m.start + m.len:end]
         bonus = 0.0
-        if counter and counter in unit:
-            bonus += 0.05
+        # The counter asked for (몇 명 -> 291명) is strong evidence; another counter is against.
+        if counter and same_counter(counter, unit):
+            bonus += 0.15
+        elif counter and unit.strip():
+            bonus -= 0.1
         if unit and unit.strip() and unit.strip()[0] in "년월일" and counter not in ("년", "월", "일"):
             bonus -= 0.3
         out.append((start, end, bonus))
@@ -214,6 +230,8 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str]) ->
                 bonus += 0.1
             elif not any(r.tag == "NNP" for r in run):
                 continue
+            elif bonus == 0.0:
+                bonus -= 0.1  # a bare proper noun, neither "...에서" nor a place word
         else:
             if _ORG_SUFFIX.search(name) or "㈜" in name:
                 bonus += 0.1

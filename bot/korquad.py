@@ -1,0 +1,122 @@
+"""KorQuAD 1.0 (SQuAD 1.1 format) as an external benchmark, read in place.
+
+Its licence (CC BY-ND 2.0 KR) forbids committing a modified or subset copy, so the file is only
+ever read from where it lies (``../shared/data/korquad1/KorQuAD_v1.0_dev.json``); a sample is a
+list of question ids drawn with a fixed seed, never a file. Its paragraphs are indexed into a
+temporary index (``build_bot``) and every question asked through the one front door
+(``run_korquad``): paragraph recall@k and MRR for retrieval, containment and token-F1 for answers.
+"""
+from __future__ import annotations
+
+import json
+import random
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from . import metrics
+from .errors import BadDocument
+from .records import Document
+
+SOURCE = "KorQuAD 1.0"
+SAMPLE_SEED = 20240101
+
+
+@dataclass(frozen=True)
+class KorQuADQuestion:
+    """One KorQuAD question with the id of its gold paragraph and its gold answer texts."""
+
+    qid: str
+    question: str
+    paragraph_id: str
+    answers: tuple[str, ...]
+
+
+def paragraph_id(article: int, paragraph: int) -> str:
+    """Document id of a KorQuAD paragraph: ``korquad-<article idx>-<paragraph idx>`` (0-based)."""
+    return f"korquad-{article}-{paragraph}"
+
+
+def load_korquad(path: str | Path) -> tuple[list[Document], list[KorQuADQuestion]]:
+    """Every paragraph of the file as a ``Document`` (title = article title) and every question.
+
+    Raises ``BadDocument`` naming the file when it is missing or not in SQuAD 1.1 format.
+    """
+    path = Path(path)
+    try:
+        dataset = json.loads(path.read_text(encoding="utf-8"))
+        articles = dataset["data"]
+    except OSError as exc:
+        raise BadDocument(f"{path}: cannot read KorQuAD file ({exc.strerror})") from None
+    except (ValueError, KeyError, TypeError):
+        raise BadDocument(f"{path}: not a KorQuAD/SQuAD 1.1 JSON file (expected a 'data' list)") from None
+    return parse_korquad(articles, path.name)
+
+
+def parse_korquad(articles: list[dict], name: str = "KorQuAD") -> tuple[list[Document], list[KorQuADQuestion]]:
+    """The pure half of ``load_korquad``: SQuAD ``data`` entries to documents and questions."""
+    documents: list[Document] = []
+    questions: list[KorQuADQuestion] = []
+    try:
+        for a, article in enumerate(articles):
+            title = article["title"]
+            for p, paragraph in enumerate(article["paragraphs"]):
+                doc_id = paragraph_id(a, p)
+                documents.append(Document(doc_id=doc_id, title=title, text=paragraph["context"],
+                                          source=SOURCE, path=name))
+                for qa in paragraph["qas"]:
+                    answers = tuple(dict.fromkeys(answer["text"] for answer in qa["answers"]))
+                    questions.append(KorQuADQuestion(qa["id"], qa["question"], doc_id, answers))
+    except (KeyError, TypeError) as exc:
+        raise BadDocument(f"{name}: malformed SQuAD 1.1 entry (missing {exc})") from None
+    return documents, questions
+
+
+def sample_questions(questions: list[KorQuADQuestion], n: int | None,
+                     seed: int = SAMPLE_SEED) -> list[KorQuADQuestion]:
+    """A fixed, seeded sample of ``n`` questions in file order (all of them when ``n`` is None or too big).
+
+    The same file, ``n`` and seed always give the same questions, so runs stay comparable.
+    """
+    if n is None or n >= len(questions):
+        return list(questions)
+    chosen = set(random.Random(seed).sample(range(len(questions)), n))
+    return [q for i, q in enumerate(questions) if i in chosen]
+
+
+def build_bot(documents: list[Document], index_dir: str | Path, embedder, settings):
+    """Index ``documents`` into ``index_dir`` and load a ``Bot`` on it; returns (bot, IngestReport)."""
+    from .ingest import ingest_documents
+    from .model_build import model_fingerprint
+    from .service import Bot
+
+    report = ingest_documents(documents, index_dir, embedder, settings,
+                              model_fingerprint(embedder.model_dir))
+    return Bot.load(index_dir, settings=settings, embedder=embedder), report
+
+
+def run_korquad(bot, questions: list[KorQuADQuestion], depth: int = 10,
+                on_progress: Callable[[int, int], None] | None = None) -> dict:
+    """Ask every question; paragraph recall@1/5/10 and MRR (``bot.search``, passage ranks),
+    answer containment and token-F1 of the short answer (a refusal scores 0), refusal share and
+    answer latency p50/p95 (ms)."""
+    ranks, contained, f1s, refused, latencies = [], [], [], [], []
+    for number, q in enumerate(questions, start=1):
+        started = time.perf_counter()
+        answer = bot.ask(q.question)
+        latencies.append((time.perf_counter() - started) * 1000.0)
+        hits = bot.search(q.question, k=depth)
+        ranks.append(metrics.gold_rank((h.doc_id for h in hits), q.paragraph_id))
+        refused.append(answer.refused)
+        text = "" if answer.refused else answer.text
+        contained.append(float(metrics.contains_answer(text, q.answers)))
+        f1s.append(metrics.best_f1(text, q.answers))
+        if on_progress:
+            on_progress(number, len(questions))
+    values = {f"paragraph_recall_at_{k}": metrics.recall_at_k(ranks, k) for k in (1, 5, 10) if k <= depth}
+    values.update({"mrr": metrics.mrr(ranks), "answer_containment": metrics.mean(contained),
+                   "token_f1": metrics.mean(f1s), "refused": metrics.mean(map(float, refused)),
+                   "latency_p50_ms": metrics.percentile(latencies, 50),
+                   "latency_p95_ms": metrics.percentile(latencies, 95)})
+    return {"questions": len(questions), **{k: round(v, 4) for k, v in values.items()}}
