@@ -19,6 +19,7 @@ import numpy as np
 
 from .documents import document_from_json, document_to_json
 from .errors import IndexIncompatible, IndexNotFound
+from .bilingual import Glossary
 from .lexical import LexicalIndex
 from .records import Chunk, Document
 
@@ -35,6 +36,7 @@ class IndexData:
     chunks: list[Chunk]
     vectors: object  # faiss.Index
     lexical: LexicalIndex
+    glossary: Glossary | None = None
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -48,7 +50,8 @@ def passage_text(chunk: Chunk) -> str:
 
 
 def write_index(index_dir: str | Path, documents: list[Document], chunks: list[Chunk],
-                vectors: np.ndarray, lexical: LexicalIndex, manifest: dict) -> Path:
+                vectors: np.ndarray, lexical: LexicalIndex, manifest: dict,
+                glossary: Glossary | None = None) -> Path:
     """Write a complete index folder atomically (temporary folder, then rename)."""
     import faiss
 
@@ -65,6 +68,8 @@ def write_index(index_dir: str | Path, documents: list[Document], chunks: list[C
         _write_jsonl(staging / "chunks.jsonl", (chunk_to_json(c) for c in chunks))
         _write_jsonl(staging / "documents.jsonl", (document_to_json(d) for d in documents))
         lexical.save(staging / "lexical")
+        if glossary is not None:
+            glossary.save(staging / "glossary")
         manifest = dict(manifest, format_version=FORMAT_VERSION, chunks=len(chunks),
                         documents=len(documents), dimension=int(vectors.shape[1]),
                         built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
@@ -112,13 +117,14 @@ def load_index(index_dir: str | Path, model_fingerprint: str | None = None) -> I
     chunks = [chunk_from_json(r) for r in _read_jsonl(index_dir / "chunks.jsonl")]
     documents = {d.doc_id: d for d in map(document_from_json, _read_jsonl(index_dir / "documents.jsonl"))}
     lexical = LexicalIndex.load(index_dir / "lexical")
+    glossary = Glossary.load(index_dir / "glossary") if (index_dir / "glossary").is_dir() else None
     if not (vectors.ntotal == len(chunks) == lexical.size):
         raise IndexIncompatible(
             f"index at {index_dir} is inconsistent ({vectors.ntotal} vectors, {len(chunks)} "
             f"chunks, {lexical.size} keyword rows): {rebuild}")
     if vectors.d != manifest.get("dimension"):
         raise IndexIncompatible(f"index at {index_dir}: dimension {vectors.d} != manifest: {rebuild}")
-    return IndexData(manifest, documents, chunks, vectors, lexical)
+    return IndexData(manifest, documents, chunks, vectors, lexical, glossary)
 
 
 def chunk_to_json(chunk: Chunk) -> dict:

@@ -12,6 +12,7 @@ from .chunking import split_all
 from .documents import Skipped, content_hash, load_corpus
 from .embedding import MODEL_NAME, Embedder
 from .index import passage_text, write_index
+from .bilingual import Glossary
 from .lexical import LexicalIndex
 from .records import Document
 from .settings import Settings
@@ -64,8 +65,10 @@ def ingest_documents(documents: list[Document], index_dir: str | Path, embedder:
     embed_seconds = time.perf_counter() - embed_started
     stage("keyword index")
     lexical = LexicalIndex.build(texts)
+    stage("English-Korean glossary of index terms")
+    glossary = Glossary.build(lexical.vocabulary, embedder)
     manifest = build_manifest(settings, model_fingerprint, documents)
-    path = write_index(index_dir, documents, chunks, vectors, lexical, manifest)
+    path = write_index(index_dir, documents, chunks, vectors, lexical, manifest, glossary)
     by_format: dict[str, int] = {}
     for doc in documents:
         suffix = Path(doc.path or "").suffix.lower() or "?"

@@ -110,12 +110,18 @@ class LexicalIndex:
         retriever.index(corpus_tokens, show_progress=False)
         return cls(retriever, len(texts))
 
-    def scores(self, query: str) -> np.ndarray:
-        """BM25 score of every passage for the question (zeros when no token is known)."""
-        query_tokens = [t for t in tokens(query) if t in self._bm25.vocab_dict]
+    def scores(self, query: str, extra_tokens: tuple[str, ...] = ()) -> np.ndarray:
+        """BM25 score of every passage for the question (zeros when no token is known);
+        ``extra_tokens`` are added as they are (an English question's Korean terms)."""
+        query_tokens = [t for t in [*tokens(query), *extra_tokens] if t in self._bm25.vocab_dict]
         if not query_tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(query_tokens), dtype=np.float32)
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """Every token of the index."""
+        return list(self._bm25.vocab_dict)
 
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of a token over the passages (unknown: the maximum)."""

@@ -94,7 +94,7 @@ class HybridRetriever:
 
     def search(self, query_vector: np.ndarray, question: str, k: int = 10,
                mode: str = "hybrid", filters: Filters | None = None,
-               dense_weight: float | None = None) -> list[Hit]:
+               dense_weight: float | None = None, extra_terms: tuple[str, ...] = ()) -> list[Hit]:
         """The best ``k`` passages for the question, best first (``mode``: hybrid/dense/lexical)."""
         n = len(self.data.chunks)
         if n == 0:
@@ -106,7 +106,8 @@ class HybridRetriever:
                 return []
         take = min(n, max(self.candidates, k * 3))
         dense_rows, dense_scores = self._dense(query_vector, take, mask)
-        lexical_all = self.data.lexical.scores(question) if mode != "dense" else np.zeros(n, np.float32)
+        lexical_all = (self.data.lexical.scores(question, extra_terms) if mode != "dense"
+                       else np.zeros(n, np.float32))
         if mask is not None:
             lexical_all = np.where(mask, lexical_all, -1.0)
         lexical_rows = _top(lexical_all, take)

@@ -85,7 +85,19 @@ class Bot:
         question = check(question, self.settings.max_question_chars)
         vector = self.embedder.encode_queries([question])[0]
         return self.retriever.search(vector, question, k=k, mode=mode, filters=filters,
-                                     dense_weight=self._dense_weight(question))
+                                     dense_weight=self._dense_weight(question),
+                                     extra_terms=self._korean_terms(question))
+
+    def _korean_terms(self, question: str) -> tuple[str, ...]:
+        """For an English question, the Korean index terms nearest its content words."""
+        glossary = self.retriever.data.glossary
+        if glossary is None or language_of(question) != "en":
+            return ()
+        words = list(analyse(question).keywords)[:12]
+        if not words:
+            return ()
+        vectors = self.embedder.encode_queries(words)
+        return tuple(glossary.translate(vectors, self.settings.glossary_threshold))
 
     def _document_nouns(self, doc_id: str) -> frozenset[str]:
         """The nouns of a document and its title (cached: documents do not change in place)."""
@@ -116,7 +128,8 @@ class Bot:
         retriever = self.retriever
         query_vector = self.embedder.encode_queries([effective])[0]
         hits = retriever.search(query_vector, effective, k=self.settings.top_k, filters=filters,
-                                dense_weight=self._dense_weight(effective))
+                                dense_weight=self._dense_weight(effective),
+                                extra_terms=self._korean_terms(effective))
         if not hits:
             return self._refusal(question, rewritten, analysed, [], {})
         spans = answering.prerank(analysed, answering.sentence_spans(hits[:3]),
@@ -135,7 +148,9 @@ class Bot:
         if analysed.language == "ko":
             mentioned = self._document_nouns(best.hit.doc_id)
             confidence["coverage"] = round(answering.coverage(analysed, mentioned, retriever.data.lexical.idf), 4)
-        if best.score < self.settings.refusal_threshold or \
+        threshold = (self.settings.english_refusal_threshold if analysed.language == "en"
+                     else self.settings.refusal_threshold)
+        if best.score < threshold or \
                 confidence.get("coverage", 1.0) < self.settings.refusal_coverage:
             return self._refusal(question, rewritten, analysed, ranked, confidence)
         citations = [answering.citation(best, span)]

@@ -31,8 +31,11 @@ class Settings:
     dense_weight: float = 0.5
     # English questions cannot match Korean keywords: the dense side carries them.
     english_dense_weight: float = 0.8
+    # Cosine at which an English word's nearest Korean index term is added to its keyword query.
+    glossary_threshold: float = 0.90
     # Answering: the evidence score below which the bot refuses (chosen on eval/questions.jsonl).
     refusal_threshold: float = 0.80
+    english_refusal_threshold: float = 0.76
     # Share (IDF-weighted) of a Korean question's nouns that the answering passage must mention.
     refusal_coverage: float = 0.5
     max_question_chars: int = 500
@@ -49,7 +52,7 @@ class Settings:
             raise BadSettings(
                 f"chunk_overlap ({self.chunk_overlap}) must be >= 0 and smaller than "
                 f"chunk_size ({self.chunk_size})")
-        for name in ("dense_weight", "english_dense_weight", "refusal_coverage"):
+        for name in ("dense_weight", "english_dense_weight", "refusal_coverage", "glossary_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise BadSettings(f"{name} ({getattr(self, name)}) must be between 0 and 1")
         if self.candidates < 1 or self.top_k < 1 or self.embed_batch_size < 1:
