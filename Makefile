@@ -6,7 +6,7 @@ PORT    ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup model index run test test-fast bench eval clean
+.PHONY: setup model index run test test-fast browser clean
 
 setup: .venv/.installed
 
@@ -29,8 +29,12 @@ index: setup model
 run: setup model index
 	.venv/bin/streamlit run app.py --server.port $(PORT)
 
-test: setup model
+test: setup model browser
 	$(PY) -m pytest -q
+
+# Debian's Chromium and a Korean font for the browser test and screenshots (installed only if missing).
+browser:
+	./scripts/install-browser.sh || echo "warning: could not install chromium; the browser test will be skipped"
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"

@@ -148,7 +148,7 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
         inside = sum(w for k, w in weights.items() if k in clause) / total
         near = _proximity(candidate.text, span, weights) / total
         in_value = any(k == span.value for k in keywords)
-        score = 0.5 * candidate.score + clause_cos + span.bonus + 0.5 * inside + 0.3 * near - (0.5 if in_value else 0.0)
+        score = 0.5 * candidate.score + clause_cos + span.bonus + 1.0 * inside + 0.3 * near - (0.5 if in_value else 0.0)
         if best is None or score > best.score:
             context_start = span.clause_start
             while context_start < span.start and candidate.text[context_start] in " ,·▲“”\"'":

@@ -131,7 +131,7 @@ def _numbers(sentence: str, morphemes, counter: str | None) -> list[tuple[int, i
         bonus = 0.0
         # The counter asked for (몇 명 -> 291명) is strong evidence; another counter is against.
         if counter and same_counter(counter, unit):
-            bonus += 0.15
+            bonus += 0.1
         elif counter and unit.strip():
             bonus -= 0.1
         if unit and unit.strip() and unit.strip()[0] in "년월일" and counter not in ("년", "월", "일"):

@@ -1,0 +1,305 @@
+"""Shared pieces of the Streamlit pages: the cached bot, Korean/English labels, safe rendering.
+
+Every piece of document text and every question reaches the page through ``safe_html``: escaped
+with ``html.escape`` and with markdown's punctuation turned into character references, so a
+document containing ``<script>`` or ``[x](http://y)`` shows literally. ``st.markdown(...,
+unsafe_allow_html=True)`` is only ever given HTML built here from escaped pieces.
+"""
+from __future__ import annotations
+
+import hmac
+import html
+import logging
+import re
+import time
+from pathlib import Path
+
+import streamlit as st
+
+from bot.errors import BotError
+from bot.settings import Settings
+
+log = logging.getLogger("bot.app")
+
+ROOT = Path(__file__).resolve().parent
+REPORTS_DIR = ROOT / "eval" / "reports"
+UPLOAD_TYPES = ["txt", "md", "html", "htm", "jsonl", "hwp", "hwpx", "pdf", "docx"]
+
+LABELS = {
+    "app_title": ("보도자료 Q&A", "Press release Q&A"),
+    "kiosk": ("질문하기", "Ask"),
+    "fact_check": ("사실 확인", "Fact check"),
+    "documents": ("문서 관리", "Documents"),
+    "evaluation": ("평가", "Evaluation"),
+    "visitors": ("방문객", "Visitors"),
+    "staff": ("직원", "Staff"),
+    "english": ("English", "English"),
+    "intro": ("보도자료에 적힌 내용만으로 답하고, 근거 문단을 함께 보여 드립니다.",
+              "Answers come only from the press materials, with the passages that support them."),
+    "placeholder": ("보도자료에 대해 질문해 보세요", "Ask about the press releases"),
+    "examples": ("이런 질문을 해 보세요", "Try asking"),
+    "new_conversation": ("새 대화", "New conversation"),
+    "thinking": ("보도자료에서 답을 찾는 중…", "Searching the press materials…"),
+    "loading": ("답변 시스템을 준비하는 중…", "Getting ready…"),
+    "sources": ("출처", "Sources"),
+    "full_document": ("문서 전체 보기", "Whole document"),
+    "refused": ("보도자료에는 이 질문에 대한 답이 없습니다. 다른 질문을 해 보세요.",
+                "The press materials do not answer this question. Please try another one."),
+    "related": ("관련 있지만 답은 아닌 문단", "Related, but not an answer"),
+    "too_long": ("질문이 너무 깁니다: {n}자입니다. {limit}자 이내로 줄여 주세요.",
+                 "The question is too long ({n} characters). Please keep it under {limit}."),
+    "rate_limited": ("질문이 너무 잦습니다. 1분에 {limit}개까지 물을 수 있어요. 잠시 후 다시 시도해 주세요.",
+                     "Too many questions: up to {limit} a minute. Please wait a moment."),
+    "bad_question": ("질문을 이해하지 못했습니다: {reason}", "That question could not be used: {reason}"),
+    "failed": ("답을 찾는 중에 문제가 생겼습니다. 잠시 후 다시 시도해 주세요.",
+               "Something went wrong while answering. Please try again shortly."),
+    "not_ready": ("답변 시스템을 불러오지 못했습니다: {reason}", "The answering system is not available: {reason}"),
+    "password": ("직원 비밀번호", "Staff password"),
+    "login": ("로그인", "Log in"),
+    "logout": ("로그아웃", "Log out"),
+    "login_needed": ("직원 전용 페이지입니다. 비밀번호를 입력하세요.", "Staff only. Please enter the password."),
+    "wrong_password": ("비밀번호가 맞지 않습니다.", "Wrong password."),
+    "no_date": ("날짜 없음", "no date"),
+    "no_source": ("출처 미상", "unknown source"),
+}
+
+
+def lang() -> str:
+    """``"en"`` when the English toggle is on, else ``"ko"``."""
+    return "en" if st.session_state.get("lang_en") else "ko"
+
+
+def t(key: str, **values) -> str:
+    """The label ``key`` in the current language, formatted with ``values``."""
+    korean, english = LABELS[key]
+    text = english if lang() == "en" else korean
+    return text.format(**values) if values else text
+
+
+def settings() -> Settings:
+    """The product settings (``BOT_*`` environment variables) as this run sees them."""
+    return Settings.from_env()
+
+
+@st.cache_resource(show_spinner=False)
+def _embedder(model_dir: str):
+    from bot.embedding import Embedder
+
+    return Embedder(model_dir)
+
+
+@st.cache_resource(show_spinner=False)
+def _bot(index_dir: str, model_dir: str):
+    from bot import Bot
+
+    config = settings().with_(index_dir=Path(index_dir), model_dir=Path(model_dir))
+    return Bot.load(index_dir, settings=config, embedder=_embedder(model_dir))
+
+
+def get_bot():
+    """The one ``Bot`` of this process for the configured index (model and index loaded once).
+
+    When it cannot be loaded the page shows one clear line and stops.
+    """
+    config = settings()
+    try:
+        with st.spinner(t("loading")):
+            return _bot(str(config.index_dir), str(config.model_dir))
+    except BotError as exc:
+        st.error(t("not_ready", reason=md_literal(str(exc))))
+    except Exception:  # noqa: BLE001 - the page shows a short message, the log keeps the trace
+        log.exception("loading the bot failed")
+        st.error(t("not_ready", reason="see the server log"))
+    st.stop()
+
+
+# --- safe rendering -------------------------------------------------------------------------
+
+# Markdown (and Streamlit's own directives: :red[...], $math$; GFM autolinks of www.x.y and
+# a@b.c) would act on these characters. Not
+# "#" or "&" or ";": html.escape writes them itself (&#x27;), and the HTML is one line starting
+# with a tag, so "#" can never open a heading.
+_MARKDOWN_PUNCTUATION = {ord(c): f"&#{ord(c)};" for c in "[]()*_`~$:|\\!{}+-=^<>.@"}
+
+
+def safe_html(text: str) -> str:
+    """``text`` as inert HTML: escaped, markdown punctuation as character references, line breaks
+    as ``<br>`` (one line, so markdown never re-opens parsing after a blank line)."""
+    escaped = html.escape(text, quote=True).translate(_MARKDOWN_PUNCTUATION)
+    return escaped.replace("\r", "").replace("\n", "<br>")
+
+
+def md_literal(text: str) -> str:
+    """Plain text for a markdown-rendering element (``st.error`` ...): every markup character escaped."""
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!|<>~$:&])", r"\\\1", text)
+
+
+def highlighted(text: str, passage: tuple[int, int] | None = None,
+                span: tuple[int, int] | None = None) -> str:
+    """HTML of ``text`` with ``passage`` marked and ``span`` (inside it) marked more strongly.
+
+    Offsets index ``text``; every piece of text is escaped by ``safe_html``.
+    """
+    cuts = sorted({0, len(text)} | {max(0, min(len(text), x)) for pair in (passage, span) if pair for x in pair})
+    out = []
+    for start, end in zip(cuts, cuts[1:]):
+        piece = safe_html(text[start:end])
+        if span and span[0] <= start and end <= span[1]:
+            piece = f'<mark class="answer-span">{piece}</mark>'
+        elif passage and passage[0] <= start and end <= passage[1]:
+            piece = f'<mark class="passage">{piece}</mark>'
+        out.append(piece)
+    return "".join(out)
+
+
+def show_html(inner: str, css_class: str = "doc-text") -> None:
+    """Render HTML built from ``safe_html``/``highlighted`` pieces inside a styled block."""
+    st.markdown(f'<div class="{css_class}">{inner}</div>', unsafe_allow_html=True)
+
+
+def show_text(text: str, css_class: str = "plain-text") -> None:
+    """Render untrusted text (a question, an answer) literally."""
+    show_html(safe_html(text), css_class)
+
+
+STYLE = """<style>
+.doc-text, .plain-text, .quote, .card-title, .card-meta { white-space: normal; word-break: keep-all;
+  overflow-wrap: anywhere; }
+.plain-text { font-size: 1.15rem; line-height: 1.6; }
+.answer-text { font-size: 1.5rem; font-weight: 700; line-height: 1.5; margin: 0.2rem 0 0.6rem; }
+.card-title { font-weight: 700; font-size: 1.05rem; }
+.card-meta { color: #5f6368; font-size: 0.9rem; margin-bottom: 0.4rem; }
+.quote { border-left: 4px solid #1a73e8; padding: 0.4rem 0.8rem; background: #f6f8fc;
+  border-radius: 4px; line-height: 1.7; }
+.doc-text { line-height: 1.8; max-height: 28rem; overflow-y: auto; }
+mark.passage { background: #fff3bf; padding: 0 1px; }
+mark.answer-span { background: #ffd43b; font-weight: 700; padding: 0 2px; border-radius: 2px; }
+.refusal { font-size: 1.3rem; font-weight: 700; color: #8a4b00; }
+</style>"""
+
+
+def page_style() -> None:
+    """The page's CSS (a constant string: no untrusted text in it)."""
+    st.markdown(STYLE, unsafe_allow_html=True)
+
+
+def citation_card(number: int, citation, document=None, show_score: bool = False) -> None:
+    """A numbered source card: title, outlet and date, the quote with the answering span marked,
+    and the whole document with the passage marked in place."""
+    with st.container(border=True):
+        show_html(f"{number}. {safe_html(citation.title or citation.doc_id)}", "card-title")
+        meta = [citation.source or t("no_source"), citation.date or t("no_date")]
+        if show_score:
+            meta += [f"score {citation.score:.3f}", citation.doc_id]
+        show_html(" · ".join(safe_html(str(m)) for m in meta), "card-meta")
+        span = None
+        if citation.span_start is not None and citation.span_end is not None:
+            span = (citation.span_start - citation.start, citation.span_end - citation.start)
+        show_html(highlighted(citation.quote, span=span), "quote")
+        if document is not None:
+            with st.expander(t("full_document")):
+                whole_span = (citation.span_start, citation.span_end) if span else None
+                show_html(highlighted(document.text, (citation.start, citation.end), whole_span))
+
+
+def answer_block(answer, documents, limit: int = 3, show_score: bool = False, with_text: bool = True) -> None:
+    """The short answer first, then numbered source cards; a refusal says so plainly and shows
+    related passages as related, not as an answer."""
+    if answer.refused:
+        if with_text:
+            show_text(answer.text, "refusal")
+            st.caption(t("refused"))
+        if answer.related:
+            st.markdown(f"**{t('related')}**")
+            for number, citation in enumerate(answer.related[:limit], start=1):
+                citation_card(number, citation, documents.get(citation.doc_id), show_score)
+        return
+    if with_text:
+        show_text(answer.text, "answer-text")
+        st.markdown(f"**{t('sources')}**")
+    for number, citation in enumerate(answer.citations[:limit], start=1):
+        citation_card(number, citation, documents.get(citation.doc_id), show_score)
+
+
+# --- guards ---------------------------------------------------------------------------------
+
+def rate_limited(limit_per_minute: int, now: float | None = None) -> bool:
+    """Record a question of this session; True when it is over ``limit_per_minute`` in 60 s."""
+    now = time.monotonic() if now is None else now
+    recent = [stamp for stamp in st.session_state.get("asked_at", []) if now - stamp < 60]
+    if len(recent) >= max(1, limit_per_minute):
+        st.session_state["asked_at"] = recent
+        return True
+    st.session_state["asked_at"] = recent + [now]
+    return False
+
+
+def require_staff() -> None:
+    """Stop the page unless a staff password is configured and this session has logged in."""
+    password = settings().staff_password
+    if not password:
+        st.stop()
+    if st.session_state.get("staff"):
+        return
+    st.info(t("login_needed"))
+    with st.form("staff_login"):
+        given = st.text_input(t("password"), type="password", key="staff_password")
+        submitted = st.form_submit_button(t("login"))
+    if submitted:
+        if hmac.compare_digest(given.encode(), password.encode()):
+            st.session_state["staff"] = True
+            st.rerun()
+        time.sleep(1)  # slows guessing down; a person does not notice
+        st.error(t("wrong_password"))
+    st.stop()
+
+
+def failure(exc: BaseException, what: str) -> None:
+    """Show a short message for an unexpected error and log the trace (never shown to a visitor)."""
+    log.exception("%s failed", what, exc_info=exc)
+    st.error(t("failed"))
+
+
+# --- uploads --------------------------------------------------------------------------------
+
+def upload_name(name: str) -> str:
+    """A safe file name for an upload (no folders, no leading dots)."""
+    cleaned = re.sub(r"[^\w.\-]+", "_", Path(name).name).lstrip("._")
+    return cleaned or "upload.txt"
+
+
+def parse_upload(name: str, data: bytes):
+    """Parse an uploaded file as the corpus loader would read ``corpus/uploads/<name>``.
+
+    Returns (documents, skipped lines); ``BadDocument`` when it cannot be read at all.
+    """
+    import tempfile
+
+    from bot.documents import read_file
+
+    with tempfile.TemporaryDirectory(prefix="bot-upload-") as folder:
+        path = Path(folder) / "uploads" / upload_name(name)
+        path.parent.mkdir()
+        path.write_bytes(data)
+        return read_file(path, folder)
+
+
+def save_upload(corpus_dir: Path, name: str, data: bytes) -> Path:
+    """Keep an added upload in ``corpus/uploads/`` so a full rebuild (``make index``) keeps it."""
+    path = Path(corpus_dir) / "uploads" / upload_name(name)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def delete_upload(corpus_dir: Path, document) -> bool:
+    """Delete the corpus file of a removed document when it was an upload; True if deleted."""
+    if not (document.path or "").startswith("uploads/"):
+        return False
+    path = (Path(corpus_dir) / document.path).resolve()
+    if path.parent != (Path(corpus_dir) / "uploads").resolve() or not path.is_file():
+        return False
+    if path.suffix.lower() == ".jsonl":
+        return False  # one file may hold several documents: leave it to a person
+    path.unlink()
+    return True
