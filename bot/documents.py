@@ -67,6 +67,15 @@ def load_corpus(corpus_dir: str | Path) -> tuple[list[Document], list[Skipped]]:
                 continue
             seen.add(doc.doc_id)
             documents.append(doc)
+    # The same release in two formats (HWP and its PDF) is one source: keep the preferred copy.
+    from .dedup import near_duplicates
+
+    dropped = {d.dropped: d for d in near_duplicates(documents)}
+    if dropped:
+        skipped.extend(Skipped(next(x.path for x in documents if x.doc_id == doc_id) or doc_id,
+                               f"same release as {dup.kept} (similarity {dup.similarity}); kept {dup.kept}")
+                       for doc_id, dup in dropped.items())
+        documents = [d for d in documents if d.doc_id not in dropped]
     return documents, skipped
 
 
@@ -120,9 +129,16 @@ def normalise_text(text: str) -> str:
 
 
 def doc_id_from_path(rel: str) -> str:
-    """A stable id from the corpus-relative path: ``press/2024-01.txt`` -> ``press/2024-01``."""
-    stem = rel.rsplit(".", 1)[0] if "." in rel.rsplit("/", 1)[-1] else rel
-    return stem
+    """A stable id from the corpus-relative path: ``press/2024-01.txt`` -> ``press/2024-01``.
+
+    Office formats keep their suffix (``release.hwp``, ``release.pdf``) so that two copies of one
+    release never collide before duplicate detection decides which to keep.
+    """
+    name = rel.rsplit("/", 1)[-1]
+    if "." not in name:
+        return rel
+    stem, suffix = rel.rsplit(".", 1)
+    return stem if "." + suffix.lower() in TEXT_SUFFIXES | HTML_SUFFIXES else rel
 
 
 def content_hash(text: str) -> str:
