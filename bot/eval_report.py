@@ -124,7 +124,7 @@ def render_report(run: EvalRun, history: list[dict], baseline: dict | None = Non
             question = r.question + (f" → {r.rewritten}" if r.rewritten else "")
             lines.append(f"| {r.id} | {_cell(question)} | {_cell(_short(expected))} | "
                          f"{_cell(_short(r.answer))} | {_cell(', '.join(r.cited_docs))} | "
-                         f"{_cell(r.search_rank)} |")
+                         f"{'n/a' if r.unanswerable else (r.search_rank or '>10')} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

@@ -152,6 +152,8 @@ def run_eval(bot, questions: list[EvalQuestion],
         correct, cited, citation_rank, failure = score_answer(q, answer)
         search_rank = None
         if not q.unanswerable:
+            # A second retrieval through the front door: ask() keeps only top_k passages, recall@5
+            # and MRR need the ranked top 10 (not timed: latency is the answer's alone).
             hits = bot.search(answer.rewritten_question or q.question, k=SEARCH_DEPTH)
             search_rank = metrics.gold_rank((h.doc_id for h in hits), q.doc)
         result = QuestionResult(
@@ -304,7 +306,8 @@ def gate(run: EvalRun, baseline: dict) -> list[str]:
                    f"question ({slack:.3f} of {relevant[kind]} {kind} questions)")
         before = baseline.get("passing", {}).get(name)
         if before is not None:
-            regressed = [qid for qid in before if qid in asked and qid not in set(now[name])]
+            passing_now = set(now[name])
+            regressed = [qid for qid in before if qid in asked and qid not in passing_now]
             message += f"; regressed: {', '.join(regressed) if regressed else '(none named)'}"
         failures.append(message)
     return failures

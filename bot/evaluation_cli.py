@@ -217,8 +217,9 @@ def _bench_retrieval(args) -> int:
                              seconds=round(report.seconds, 1), embed_seconds=round(report.embed_seconds, 1),
                              chunks_per_second=round(report.chunks_per_second, 1))
             bot = Bot.load(index_dir, settings=settings, embedder=embedder)
-            progress = _progress(f"{name} searched")
-            modes = bench_retrieval(bot, queries, on_progress=lambda mode, n, total: progress(n, total))
+            bars: dict = {}
+            modes = bench_retrieval(bot, queries, on_progress=lambda mode, n, total: bars.setdefault(
+                mode, _progress(f"{name} {mode}: searched"))(n, total))
             embedding = bench_query_embedding(embedder, [q for q, _ in queries[:200]])
             results[name] = {"build": build, "modes": modes, "query_embedding": embedding}
     if args.json:
