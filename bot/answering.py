@@ -132,7 +132,8 @@ def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_r
     return pairs
 
 
-def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: list[float]) -> Choice | None:
+def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: list[float],
+           idf=None) -> Choice | None:
     """The best typed span: its sentence's score, its clause's cosine to the question, its
     type-specific evidence and the question's keywords inside its clause."""
     if question.answer_type in _UNTYPED:
@@ -141,8 +142,8 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
     keywords = [k for k in dict.fromkeys(question.keywords) if k != question.counter]
     clauses = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
     # A keyword found in many candidate clauses (분야) tells less than one found in a single clause
-    # (헬스케어): weight each by the inverse of the number of clauses containing it.
-    weights = {k: 1.0 / max(1, len({cl for cl in clauses if k in cl})) for k in keywords}
+    # (헬스케어): weight each by its corpus IDF over the number of clauses containing it.
+    weights = {k: (idf(k) if idf else 1.0) / max(1, len({cl for cl in clauses if k in cl})) for k in keywords}
     total = sum(weights.values()) or 1.0
     for (candidate, span), clause, clause_cos in zip(pairs, clauses, clause_scores):
         inside = sum(w for k, w in weights.items() if k in clause) / total

@@ -140,7 +140,7 @@ class Bot:
         pairs = answering.typed_candidates(analysed, ranked)[:24]
         clause_texts = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
         clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []
-        choice = answering.choose(analysed, ranked, pairs, clause_scores)
+        choice = answering.choose(analysed, ranked, pairs, clause_scores, retriever.data.lexical.idf)
         if choice is None:
             return self._refusal(question, rewritten, analysed, ranked, {})
         best, span = choice.candidate, choice.span
