@@ -13,8 +13,8 @@ import numpy as np
 
 from .chunking import sentences
 from .lexical import kiwi, tokens_many
-from .question import COUNT, NUMBER, OTHER, PERSON, THING, YESNO, Question
-from .spans import typed_spans
+from .question import COUNTERS, QUESTION_WORDS, COUNT, NUMBER, OTHER, PERSON, THING, YESNO, Question
+from .spans import head_end_at, typed_spans
 from .records import Citation, Hit
 
 _NUMERIC = {COUNT, NUMBER}
@@ -79,7 +79,7 @@ def _title_tokens(hit: Hit) -> tuple[str, ...]:
     return ()
 
 
-def prerank(question: Question, spans: list[tuple[Hit, int, int]], idf, keep: int = 8):
+def prerank(question: Question, spans: list[tuple[Hit, int, int]], idf, keep: int = 12):
     """The ``keep`` sentences most worth embedding: the question's keywords they contain
     (IDF-weighted), then their passage's rank. Cheap: no model call."""
     if len(spans) <= keep:
@@ -123,7 +123,7 @@ class Choice:
     score: float
 
 
-def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_read: int = 6):
+def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_read: int = 10):
     """(candidate, SpanCandidate) pairs of the expected type in the best sentences."""
     pairs = []
     for candidate in ranked[:sentences_to_read]:
@@ -133,13 +133,20 @@ def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_r
 
 
 def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: list[float],
-           idf=None) -> Choice | None:
+           idf=None, doc_coverage: dict[str, float] | None = None) -> Choice | None:
     """The best typed span: its sentence's score, its clause's cosine to the question, its
-    type-specific evidence and the question's keywords inside its clause."""
+    type-specific evidence, the question's keywords inside its clause and how much of the
+    question its document mentions (``doc_coverage``)."""
+    covered = doc_coverage or {}
     if question.answer_type in _UNTYPED:
-        return Choice(ranked[0], None, ranked[0].score) if ranked else None
+        if not ranked:
+            return None
+        best = max(ranked, key=lambda c: c.score + 0.5 * covered.get(c.hit.doc_id, 1.0))
+        return Choice(best, None, best.score)
     best = None
-    keywords = [k for k in dict.fromkeys(question.keywords) if k != question.counter]
+    keywords = [k for k in dict.fromkeys(question.keywords)
+                if k != question.counter and k not in QUESTION_WORDS and k not in COUNTERS
+                and not (question.counter and k in question.counter)]
     clauses = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
     # A keyword found in many candidate clauses (분야) tells less than one found in a single clause
     # (헬스케어): weight each by its corpus IDF over the number of clauses containing it.
@@ -148,13 +155,16 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
     for (candidate, span), clause, clause_cos in zip(pairs, clauses, clause_scores):
         inside = sum(w for k, w in weights.items() if k in clause) / total
         near = _proximity(candidate.text, span, weights) / total
-        in_value = any(k == span.value for k in keywords)
-        score = 0.5 * candidate.score + clause_cos + span.bonus + 1.0 * inside + 0.3 * near - (0.5 if in_value else 0.0)
+        in_value = any(k == span.value for k in keywords) or \
+            re.sub(r"\s", "", span.value) in re.sub(r"\s", "", question.text)
+        score = 0.5 * candidate.score + clause_cos + span.bonus + 1.0 * inside + 0.3 * near \
+            - (0.5 if in_value else 0.0) + 0.5 * covered.get(candidate.hit.doc_id, 1.0)
         if best is None or score > best.score:
             context_start = span.clause_start
             while context_start < span.start and candidate.text[context_start] in " ,·▲“”\"'":
                 context_start += 1
-            context_end = max(span.end, min(span.clause_end, span.end + 12)) if question.answer_type in (PERSON,) else span.end
+            context_end = max(span.end, min(span.clause_end, span.end + 12)) if question.answer_type in (PERSON,) \
+                else max(span.end, head_end_at(candidate.text, span.end - 1))
             context = candidate.text[context_start:context_end].strip()
             best = Choice(candidate, Span(candidate.start + span.start, candidate.start + span.end,
                                           span.value, context), score)

@@ -24,6 +24,13 @@ _EN_TYPES = (
 # Counters and units are how a question asks, not what it is about.
 COUNTERS = {"곳", "개", "개사", "사", "개소", "명", "번", "번째", "회", "차", "원", "달러"}
 _DATE_COUNTERS = {"년", "월", "일", "시", "년도", "분기", "요일"}
+_ORG_HEADS = {"회사", "기업", "기관", "단체", "업체", "법인", "언론사", "신문사", "방송사", "학교", "대학",
+              "팀", "구단", "정당", "부처", "협회", "합작회사", "은행"}
+_ROLE_WORDS = ("대표", "시장", "장관", "대통령", "회장", "사장", "기자", "국장", "청장", "관장", "단장",
+               "총리", "감독", "위원장", "의장", "원장", "총장", "교수", "주석")
+# Words that ask (몇, 누구, 어디) rather than say what the question is about.
+QUESTION_WORDS = {"몇", "무엇", "누구", "누가", "어디", "언제", "얼마", "얼마나", "어느", "어떤", "무슨", "이름",
+                  "뭐", "며칠", "성함"}
 _EN_STOP = {"how", "many", "much", "what", "which", "who", "whom", "whose", "where", "when", "is",
             "are", "was", "were", "the", "a", "an", "of", "in", "on", "at", "to", "did", "does",
             "do", "and", "for", "by", "with", "that", "this", "it", "its", "there", "number",
@@ -73,7 +80,7 @@ def analyse(text: str) -> Question:
         keywords = tuple(w for w in words if w not in _EN_STOP)
         return Question(text, language, answer_type, keywords, None, "")
     answer_type, counter, subject = _korean_type(text)
-    asked = {"몇", "무엇", "누구", "어디", "언제", "얼마", "이름", counter} | COUNTERS
+    asked = QUESTION_WORDS | {counter} | COUNTERS
     return Question(text, language, answer_type, tuple(tokens(text)), counter, subject,
                     tuple(n for n in dict.fromkeys(nouns(text)) if n not in asked))
 
@@ -95,6 +102,10 @@ def _korean_type(text: str) -> tuple[str, str | None, str]:
         if m.form in ("누구", "누가") or m.form.startswith("누구"):
             return PERSON, None, subject
         if m.form in ("어디", "어디서", "어느곳"):
+            # 회사는 어디: an organisation; 열린 곳은 어디: a place.
+            before = [p.form for p in morphemes[:i] if p.tag.startswith("NN")]
+            if before and before[-1] in _ORG_HEADS:
+                return ORG, None, subject
             return PLACE, None, subject
         if m.form in ("언제",):
             return DATE, None, subject
@@ -108,6 +119,11 @@ def _korean_type(text: str) -> tuple[str, str | None, str]:
             return THING, None, subject
         if m.form in ("무엇", "뭐", "무어", "뭘"):
             return THING, None, subject
+    forms = [m.form for m in morphemes]
+    if "이름" in forms or "성함" in forms:
+        if any(f in _ROLE_WORDS or f.endswith(_ROLE_WORDS) for f in forms):
+            return PERSON, None, text[: morphemes[forms.index("이름" if "이름" in forms else "성함")].start].strip()
+        return ORG, None, ""
     if re.search(r"(나요|습니까|니까|었나|했나|인가|는가|했어|했니|냐)\s*\??\s*$", text) and "?" in text:
         return YESNO, None, text.rstrip("? ")
     return OTHER, None, ""

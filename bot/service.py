@@ -137,20 +137,27 @@ class Bot:
         sentence_vectors = self.embedder.encode_passages(
             [_span_text(hit, s, e) for hit, s, e in spans])
         ranked = answering.candidates(analysed, hits[:3], sentence_vectors, query_vector, spans)
-        pairs = answering.typed_candidates(analysed, ranked)[:24]
+        pairs = answering.typed_candidates(analysed, ranked)[:40]
         clause_texts = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
         clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []
-        choice = answering.choose(analysed, ranked, pairs, clause_scores, retriever.data.lexical.idf)
+        idf = retriever.data.lexical.idf
+        doc_coverage = {hit.doc_id: answering.coverage(analysed, self._document_nouns(hit.doc_id), idf)
+                        for hit in hits[:3]} if analysed.language == "ko" else {}
+        choice = answering.choose(analysed, ranked, pairs, clause_scores, idf, doc_coverage)
         if choice is None:
             return self._refusal(question, rewritten, analysed, ranked, {})
         best, span = choice.candidate, choice.span
-        confidence = {"sentence": round(best.score, 4), "choice": round(choice.score, 4)}
+        # Evidence that the answering document discusses the question: its best sentence (the
+        # value may sit in a neighbouring sentence that shares fewer words with the question).
+        support = max(c.score for c in ranked if c.hit.doc_id == best.hit.doc_id)
+        confidence = {"sentence": round(support, 4), "chosen": round(best.score, 4),
+                      "choice": round(choice.score, 4)}
         if analysed.language == "ko":
             mentioned = self._document_nouns(best.hit.doc_id)
             confidence["coverage"] = round(answering.coverage(analysed, mentioned, retriever.data.lexical.idf), 4)
         threshold = (self.settings.english_refusal_threshold if analysed.language == "en"
                      else self.settings.refusal_threshold)
-        if best.score < threshold or \
+        if support < threshold or \
                 confidence.get("coverage", 1.0) < self.settings.refusal_coverage:
             return self._refusal(question, rewritten, analysed, ranked, confidence)
         citations = [answering.citation(best, span)]

@@ -15,7 +15,10 @@ from .question import COUNT, DATE, NUMBER, ORG, PERSON, PLACE  # noqa: F401
 
 ROLES = ("대표", "시장", "사무국장", "국장", "장관", "차관", "대통령", "위원장", "회장", "사장", "교수",
          "기자", "총리", "감독", "선수", "의원", "원장", "청장", "지사", "구청장", "군수", "이사장",
-         "총장", "대변인", "부장", "팀장", "과장", "씨", "박사", "후보", "주석", "총재", "판사", "검사")
+         "총장", "대변인", "부장", "팀장", "과장", "씨", "박사", "후보", "주석", "총재", "판사", "검사",
+         "단장", "관장", "의장", "본부장", "소장", "처장", "실장", "센터장", "교육감", "작가", "배우",
+         "가수", "코치", "대사", "변호사", "창업자", "설립자", "디자이너", "사무관", "주무관", "담당자",
+         "책임자", "기관사", "사업가", "기업가", "창립자", "위원", "국왕", "여왕", "왕자", "공주", "교황", "총영사", "이사", "부사장")
 _PLACE_SUFFIX = re.compile(r"(센터|홀|회관|청사|시청|구청|공항|호텔|대학교|광장|공원|경기장|체육관|"
                            r"병원|항|역|섬|산|강|시|군|구|도|주|국|읍|면|동|리|도시|지역|현장|마을|해역|해안)$")
 _ORG_SUFFIX = re.compile(r"(부|청|처|원|회|단|공사|공단|재단|협회|협의체|위원회|은행|대학교|대학|경제|신문|"
@@ -30,7 +33,7 @@ _TIME_WORDS = {"오전", "오후", "새벽", "저녁", "밤", "낮", "아침", "
 
 
 # Counters that count the same things: a question's 몇 곳 is answered by 4개사.
-COUNTER_GROUPS = ({"곳", "개", "개사", "개소", "사", "군데", "개국", "국"}, {"명", "인", "분", "사람"},
+COUNTER_GROUPS = ({"곳", "개", "개사", "개소", "사", "군데", "개국", "국"}, {"명", "인", "사람"},
                   {"번", "번째", "차", "회", "회째"}, {"원", "억", "만", "천", "조"})
 
 
@@ -111,8 +114,9 @@ def _numbers(sentence: str, morphemes, counter: str | None) -> list[tuple[int, i
             if nxt.tag in _NUMBER_TAIL or (nxt.tag == "XSN" and nxt.form in ("여", "가량", "째")):
                 j += 1
                 continue
-            if nxt.tag in ("NNB", "NNG", "SW") and (nxt.form in _COUNTER_NOUNS or nxt.tag == "NNB"
-                                                  or nxt.form in ("%", "％")):
+            glued_unit = gap == 0 and (nxt.tag == "NNG" or (nxt.tag == "SL" and len(nxt.form) <= 3))
+            if glued_unit or nxt.tag in ("NNB", "NNG", "SW") and (
+                    nxt.form in _COUNTER_NOUNS or nxt.tag == "NNB" or nxt.form in ("%", "％")):
                 j += 1
                 if j + 1 < len(morphemes) and morphemes[j + 1].form in ("사", "소", "째") \
                         and morphemes[j + 1].start == morphemes[j].start + morphemes[j].len:
@@ -124,6 +128,11 @@ def _numbers(sentence: str, morphemes, counter: str | None) -> list[tuple[int, i
                 break
             break
         start, end = m.start, morphemes[j].start + morphemes[j].len
+        previous = morphemes[i - 1] if i else None
+        if previous is not None and previous.start + previous.len == m.start \
+                and previous.tag in ("SL", "SO", "SH"):
+            i = j + 1
+            continue  # part of a name or a model: U-17, Tu-154M, COP17
         if j + 1 < len(morphemes) and morphemes[j + 1].form in _DATE_UNITS - {"시", "분"} and j == i:
             i = j + 1
             continue  # a date (2008년), not a count
@@ -131,9 +140,11 @@ def _numbers(sentence: str, morphemes, counter: str | None) -> list[tuple[int, i
         bonus = 0.0
         # The counter asked for (몇 명 -> 291명) is strong evidence; another counter is against.
         if counter and same_counter(counter, unit):
-            bonus += 0.1
+            bonus += 0.2
         elif counter and unit.strip():
-            bonus -= 0.1
+            bonus -= 0.4  # 몇 명 is not answered by 53분
+        elif not counter and unit.strip():
+            bonus += 0.05  # 얼마: 10만원, 1.5km rather than a bare number
         if unit and unit.strip() and unit.strip()[0] in "년월일" and counter not in ("년", "월", "일"):
             bonus -= 0.3
         out.append((start, end, bonus))
@@ -167,75 +178,180 @@ def _dates(sentence: str, morphemes) -> list[tuple[int, int, float]]:
     return out
 
 
+# Nominal morphemes: what a name, a place or an organisation is made of.
+_NOMINAL = {"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XPN", "XSN", "SW", "SO", "NP"}
+_SURNAMES = set("김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지"
+                "엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉")
+_NOT_NAMES = {"대한민국", "한국", "미국", "일본", "중국", "북한", "정부", "서울", "광주", "부산", "대구",
+              "인천", "대전", "울산", "세종", "이날", "이번", "지난", "올해", "한편", "또한", "당시"}
+
+
+@dataclass(frozen=True)
+class _Word:
+    """A space-separated word of a sentence: its nominal head (before particles and endings)."""
+
+    start: int
+    end: int  # end of the whole word
+    head_end: int  # end of the nominal part (== start when the word is not a noun)
+    particle: str  # the first morpheme after the nominal part (에서, 는, 이다 ...), "" if none
+    proper: bool  # the nominal part has a proper noun or a foreign word
+
+
+def _words(sentence: str, morphemes) -> list[_Word]:
+    # Word boundaries are spaces that no morpheme spans (kiwi keeps 지미 웨일스 as one name).
+    covered = set()
+    for m in morphemes:
+        covered.update(range(m.start, m.start + m.len))
+    bounds, start = [], None
+    for i, ch in enumerate(sentence + " "):
+        if ch.isspace() and i not in covered:
+            if start is not None:
+                bounds.append((start, i))
+                start = None
+        elif start is None:
+            start = i
+    words = []
+    for a, b in bounds:
+        inside = [m for m in morphemes if a <= m.start < b]
+        while inside and inside[0].tag in ("SSO", "SSC", "SS", "SO") and len(inside) > 1:
+            a = inside[1].start  # an opening bracket or quote: [아시아경제, “우리의
+            inside = inside[1:]
+        head_end, particle, proper = a, "", False
+        for m in inside:
+            if m.tag in _NOMINAL and (m.tag != "SW" or m.form in ("㈜", "(주)", "&", "·")):
+                head_end = min(b, m.start + m.len)
+                proper = proper or m.tag in ("NNP", "SL")
+            else:
+                particle = m.form if m.tag.startswith("J") or m.tag == "VCP" else f"{m.form}/{m.tag}"
+                break
+        # Brackets and quotes around a word are not part of it.
+        while head_end > a and sentence[head_end - 1] in ")]」』”’\"'":
+            head_end -= 1
+        words.append(_Word(a, b, head_end, particle, proper))
+    return words
+
+
+def _phrases(words: list[_Word]) -> list[list[_Word]]:
+    """Noun phrases: runs of nominal words, closed by a word with a particle or a non-noun."""
+    phrases, current = [], []
+    for word in words:
+        if word.head_end <= word.start:
+            if current:
+                phrases.append(current)
+            current = []
+            continue
+        current.append(word)
+        if word.particle or word.head_end < word.end:
+            phrases.append(current)
+            current = []
+    if current:
+        phrases.append(current)
+    return phrases
+
+
+def _is_role(text: str) -> bool:
+    return text in ROLES or text.endswith(ROLES)
+
+
+def _name_like(sentence: str, words: list[_Word]) -> bool:
+    text = " ".join(sentence[w.start:w.head_end] for w in words)
+    if text in _NOT_NAMES or _PLACE_SUFFIX.search(text) and len(words) == 1 and not words[0].proper:
+        return False
+    parts = text.split()
+    if len(parts) == 1:
+        return bool(re.fullmatch(r"[가-힣]{2,4}", text))
+    return len(parts) <= 3 and all(re.fullmatch(r"[가-힣]{1,6}", p) for p in parts)
+
+
 def _persons(sentence: str, morphemes, keywords: set[str]) -> list[tuple[int, int, float]]:
-    """Names: runs of proper nouns (전창호, 조셉 바이든), preferred next to a role (대표, 시장)."""
-    out = []
-    i = 0
-    while i < len(morphemes):
-        if morphemes[i].tag != "NNP":
-            i += 1
-            continue
-        j = i
-        while j + 1 < len(morphemes) and morphemes[j + 1].tag == "NNP" \
-                and morphemes[j + 1].start - (morphemes[j].start + morphemes[j].len) <= 1:
-            j += 1
-        start, end = morphemes[i].start, morphemes[j].start + morphemes[j].len
-        name = sentence[start:end]
-        i = j + 1
-        if name in keywords or not re.fullmatch(r"[가-힣]{2,4}( [가-힣]{1,5})?", name):
-            continue
-        bonus = 0.0
-        # A role right after the name (전창호 ㈜지아이랩 대표, 김정태 사무국장), or right before it.
-        following = [m for m in morphemes[j + 1:j + 5] if m.tag in ("NNG", "NNP", "SW")]
-        near_role = next((m.form for m in following if m.form in ROLES or m.form.endswith(ROLES)), None)
-        preceding = [m for m in morphemes if m.start + m.len <= start][-2:]
-        if near_role is None:
-            near_role = next((m.form for m in preceding if m.form in ROLES or m.form.endswith(ROLES)), None)
-        if near_role:
-            bonus += 0.1
-            if near_role in keywords or any(k in near_role for k in keywords if len(k) > 1):
-                bonus += 0.15
-        out.append((start, end, bonus))
-    return out
+    """Names next to a role in one noun phrase (전창호 ㈜지아이랩 대표, 장관 이주호, 파리 시장 안느
+    이달고), else proper-noun words shaped like a name (지미 웨일스가)."""
+    words = _words(sentence, morphemes)
+    out: dict[tuple[int, int], float] = {}
+
+    def add(ws: list[_Word], bonus: float) -> None:
+        if not ws or not _name_like(sentence, ws):
+            return
+        name = sentence[ws[0].start:ws[-1].head_end]
+        if name in keywords or any(name == k for k in keywords):
+            return
+        if len(ws) == 1 and name[0] in _SURNAMES and len(name) in (3, 4):
+            bonus += 0.05
+        key = (ws[0].start, ws[-1].head_end)
+        out[key] = max(out.get(key, -9.0), bonus)
+
+    for phrase in _phrases(words):
+        heads = [sentence[w.start:w.head_end] for w in phrase]
+        roles = [i for i, h in enumerate(heads) if _is_role(h)]
+        if roles:
+            asked = any(k in heads[i] for i in roles for k in keywords if len(k) > 1)
+            bonus = 0.3 + (0.2 if asked else 0.0)
+            first, last = roles[0], roles[-1]
+            if last + 1 < len(phrase):
+                add(phrase[last + 1:last + 3], bonus)  # 장관 이주호, 파리 시장 안느 이달고
+            elif first > 0:
+                # 전창호 ㈜지아이랩 대표; else the word before the role: 호남취재본부 박선강 기자
+                lead = phrase[0].proper and _name_like(sentence, phrase[:1])
+                if lead:
+                    add(phrase[:1], bonus)
+                if first > 1 and phrase[first - 1].proper:
+                    add([phrase[first - 1]], bonus - (0.25 if lead else 0.0))
+        for w in phrase:
+            head = sentence[w.start:w.head_end]
+            if w.proper and not _PLACE_SUFFIX.search(head) and not _ORG_SUFFIX.search(head):
+                add([w], 0.0)
+    # A name right before a role word with its particle (김정태 사무국장이) is covered above; a role
+    # with its particle right before a name (대표로 김정태) is not: look one word back.
+    for i in range(1, len(words)):
+        previous = sentence[words[i - 1].start:words[i - 1].head_end]
+        if words[i - 1].particle in ("로", "으로", "이", "인") and _is_role(previous) \
+                and words[i].head_end > words[i].start:
+            add([words[i]], 0.15)
+    return [(a, b, bonus) for (a, b), bonus in out.items()]
 
 
 def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str]) -> list[tuple[int, int, float]]:
+    """Places and organisations: whole noun phrases (서울 광진구 뚝섬한강공원 제2주차장), without a
+    leading date or time (6일 오후 김대중컨벤션센터)."""
+    words = _words(sentence, morphemes)
     out = []
-    i = 0
-    while i < len(morphemes):
-        m = morphemes[i]
-        if m.tag not in ("NNP", "SL", "NNG", "SW") or (m.tag == "SW" and m.form != "㈜"):
-            i += 1
+    for phrase in _phrases(words):
+        while phrase and (re.fullmatch(r"[\d.,]+(년|월|일|시|분)?|지난|이날|오전|오후|올해|지난해|현지|당시",
+                                       sentence[phrase[0].start:phrase[0].head_end])):
+            phrase = phrase[1:]
+        if not phrase:
             continue
-        j = i
-        while j + 1 < len(morphemes) and morphemes[j + 1].tag in ("NNP", "NNG", "SL", "SN", "SW") \
-                and morphemes[j + 1].start == morphemes[j].start + morphemes[j].len \
-                and (morphemes[j + 1].tag != "SW" or morphemes[j + 1].form == "㈜") \
-                and morphemes[j + 1].form not in ROLES:
-            j += 1
-        run = morphemes[i:j + 1]
-        start, end = m.start, run[-1].start + run[-1].len
-        name = sentence[start:end]
-        after = morphemes[j + 1] if j + 1 < len(morphemes) else None
-        next_noun = after.form if after is not None else ""
-        forms = {r.form for r in run}
-        i = j + 1
-        if forms <= keywords or not name.strip("㈜ "):
+        start, end = phrase[0].start, phrase[-1].head_end
+        name = sentence[start:end].strip("㈜ ")
+        if not name or name in keywords or all(sentence[w.start:w.head_end] in keywords for w in phrase):
             continue
+        if re.fullmatch(r"[\d.,\s]+", name):
+            continue
+        proper = any(w.proper for w in phrase)
+        particle = phrase[-1].particle
         bonus = 0.0
         if answer_type == PLACE:
-            if after is not None and after.form in ("에서", "에", "으로", "로") and after.tag == "JKB":
-                bonus += 0.1
+            if particle in ("에서", "에", "으로", "로", "에서는", "에는"):
+                bonus += 0.15
             if _PLACE_SUFFIX.search(name):
                 bonus += 0.1
-            elif not any(r.tag == "NNP" for r in run):
+            elif not proper:
                 continue
-            elif bonus == 0.0:
-                bonus -= 0.1  # a bare proper noun, neither "...에서" nor a place word
         else:
-            if _ORG_SUFFIX.search(name) or "㈜" in name:
-                bonus += 0.1
-            elif not any(r.tag in ("NNP", "SL") for r in run):
+            if _ORG_SUFFIX.search(name) or "㈜" in sentence[start:end]:
+                bonus += 0.15
+            elif not proper:
                 continue
+        if _is_role(name):
+            continue
         out.append((start, end, bonus))
     return out
+
+
+def head_end_at(sentence: str, position: int) -> int:
+    """The end of the nominal part of the word holding ``position`` (4대 -> 4대강국), so a quoted
+    value reads as a whole word; ``position`` itself when it is not inside a noun."""
+    for word in _words(sentence, list(kiwi().tokenize(sentence))):
+        if word.start <= position < word.end:
+            return max(position, word.head_end)
+    return position
