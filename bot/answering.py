@@ -13,7 +13,7 @@ import numpy as np
 
 from .chunking import sentences
 from .lexical import kiwi, tokens_many
-from .question import COUNTERS, QUESTION_WORDS, COUNT, NUMBER, OTHER, PERSON, THING, YESNO, Question
+from .question import content_keywords, COUNT, NUMBER, OTHER, PERSON, THING, YESNO, Question
 from .spans import head_end_at, typed_spans
 from .records import Citation, Hit
 
@@ -52,15 +52,12 @@ def candidates(question: Question, hits: list[Hit], sentence_vectors: np.ndarray
     dense = sentence_vectors @ query_vector.reshape(-1)
     sentence_tokens = tokens_many([hit.chunk.text[s - hit.chunk.start:e - hit.chunk.start]
                                    for hit, s, e in spans])
-    keywords = set(question.keywords)
+    keywords = set(content_keywords(question))
     scored = []
     for (hit, start, end), cos, toks in zip(spans, dense.tolist(), sentence_tokens):
         text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
-        if question.language == "en":
-            coverage = 0.0
-        else:
-            present = set(toks) | set(_title_tokens(hit))
-            coverage = len(keywords & present) / len(keywords) if keywords else 0.0
+        present = set(toks) | set(_title_tokens(hit))
+        coverage = len(keywords & present) / len(keywords) if keywords else 0.0
         scored.append(Candidate(hit, start, end, text, cos + 0.15 * coverage, cos, coverage))
     scored.sort(key=lambda c: -c.score)
     return scored
@@ -85,7 +82,7 @@ def prerank(question: Question, spans: list[tuple[Hit, int, int]], idf, keep: in
     if len(spans) <= keep:
         return spans
     texts = [hit.chunk.text[s - hit.chunk.start:e - hit.chunk.start] for hit, s, e in spans]
-    keywords = set(question.keywords) if question.language == "ko" else set()
+    keywords = set(content_keywords(question))
     weights = {k: idf(k) for k in keywords}
     total = sum(weights.values()) or 1.0
     token_sets = tokens_many(texts) if keywords else [[] for _ in texts]
@@ -144,13 +141,17 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
         best = max(ranked, key=lambda c: c.score + 0.5 * covered.get(c.hit.doc_id, 1.0))
         return Choice(best, None, best.score)
     best = None
-    keywords = [k for k in dict.fromkeys(question.keywords)
-                if k != question.counter and k not in QUESTION_WORDS and k not in COUNTERS
-                and not (question.counter and k in question.counter)]
+    keywords = content_keywords(question)
     clauses = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
     # A keyword found in many candidate clauses (분야) tells less than one found in a single clause
     # (헬스케어): weight each by its corpus IDF over the number of clauses containing it.
     weights = {k: (idf(k) if idf else 1.0) / max(1, len({cl for cl in clauses if k in cl})) for k in keywords}
+    # A compound of the question found whole (순투자액, not 총투자액) says more than its parts.
+    for compound in question.compounds:
+        parts = [k for k in keywords if k in compound]
+        if parts and compound not in weights:
+            weights[compound] = max(idf(p) if idf else 1.0 for p in parts) / \
+                max(1, len({cl for cl in clauses if compound in cl}))
     total = sum(weights.values()) or 1.0
     for (candidate, span), clause, clause_cos in zip(pairs, clauses, clause_scores):
         inside = sum(w for k, w in weights.items() if k in clause) / total
@@ -161,7 +162,13 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
             - (0.5 if in_value else 0.0) + 0.5 * covered.get(candidate.hit.doc_id, 1.0)
         if best is None or score > best.score:
             context_start = span.clause_start
-            while context_start < span.start and candidate.text[context_start] in " ,·▲“”\"'":
+            text = candidate.text
+            if 0 < context_start < span.start and not text[context_start - 1].isspace() \
+                    and re.match(r"[가-힣]", text[context_start]):
+                # The clause began inside a word (…등)을 차감한): start at the next word.
+                space = text.find(" ", context_start, span.start)
+                context_start = space + 1 if space >= 0 else context_start
+            while context_start < span.start and text[context_start] in " ,·▲“”\"'":
                 context_start += 1
             context_end = max(span.end, min(span.clause_end, span.end + 12)) if question.answer_type in (PERSON,) \
                 else max(span.end, head_end_at(candidate.text, span.end - 1))

@@ -14,6 +14,57 @@ import numpy as np
 
 _HANGUL_TERM = re.compile(r"^[가-힣]{2,}$")
 
+# The vocabulary of Korean press releases that a small multilingual model maps poorly (``mayor``
+# lands nearer 시의회 than 시장): roles, the words of agreements, counts and public bodies, and the
+# romanised names of Korean cities and provinces. General words only: never a document's answer.
+LEXICON: dict[str, tuple[str, ...]] = {
+    "mayor": ("시장",), "governor": ("지사",), "minister": ("장관",), "president": ("대통령", "회장"),
+    "ceo": ("대표",), "chief": ("대표",), "representative": ("대표",), "chairman": ("회장", "위원장"),
+    "director": ("국장", "원장", "단장"), "head": ("대표", "국장"), "reporter": ("기자",),
+    "journalist": ("기자",), "author": ("기자",), "wrote": ("기자",), "writer": ("기자",),
+    "spokesperson": ("대변인",), "professor": ("교수",), "secretary": ("사무국장", "장관"),
+    "agreement": ("협약", "업무협약"), "mou": ("업무협약", "협약"), "signed": ("체결", "협약"),
+    "sign": ("체결", "협약"), "partner": ("협약",), "partners": ("협약",),
+    "company": ("기업", "회사"), "companies": ("기업", "개사"), "firm": ("기업",), "firms": ("기업",),
+    "business": ("기업", "비즈니스"), "businesses": ("기업",), "institution": ("기관",),
+    "institutions": ("기관",), "organization": ("기관", "단체"), "organizations": ("기관", "단체"),
+    "organisation": ("기관", "단체"), "organisations": ("기관", "단체"), "agency": ("청", "기관"),
+    "shareholder": ("주주",), "shareholders": ("주주",), "office": ("사무실",), "offices": ("사무실",),
+    "headquarters": ("본사",), "hired": ("채용", "인력"), "employees": ("인력", "직원"),
+    "workers": ("인력", "노동자"), "jobs": ("일자리",), "field": ("분야",), "fields": ("분야",),
+    "sector": ("분야",), "healthcare": ("헬스케어",), "automotive": ("자동차",), "cars": ("자동차",),
+    "security": ("보안",), "robotics": ("로봇",), "robot": ("로봇",), "robots": ("로봇",),
+    "speech": ("음성인식",), "investment": ("투자",), "investments": ("투자",), "safety": ("안전",),
+    "data": ("데이터", "빅데이터"), "ai": ("인공지능", "ai"), "artificial": ("인공지능",),
+    "intelligence": ("인공지능",), "stock": ("상장", "코스닥"), "listing": ("상장",), "list": ("상장",),
+    "listed": ("상장",), "newspaper": ("신문", "경제"), "article": ("기사",), "email": ("이메일",),
+    "ceremony": ("협약식", "행사"), "held": ("열리",), "venue": ("센터", "장소"),
+    "population": ("인구",), "injured": ("부상", "다치"), "killed": ("사망", "숨지"), "dead": ("사망",),
+    "died": ("사망", "숨지"), "passengers": ("승객",), "crew": ("승무원",), "athletes": ("선수",),
+    "players": ("선수",), "countries": ("개국", "국가"), "nations": ("개국", "국가"),
+    "fine": ("과태료", "벌금"), "budget": ("예산",), "cost": ("비용",), "won": ("원",),
+    "olympics": ("올림픽",), "winter": ("동계",), "summer": ("하계",), "election": ("선거",),
+    "police": ("경찰",), "fire": ("화재",), "accident": ("사고",), "explosion": ("폭발",),
+    "train": ("열차",), "plane": ("여객기", "비행기"), "airport": ("공항",), "hospital": ("병원",),
+    "university": ("대학", "대학교"), "school": ("학교",), "city": ("시",), "government": ("정부",),
+    "ministry": ("부",), "korea": ("대한민국", "한국"), "korean": ("한국",), "japan": ("일본",),
+    "china": ("중국",), "seoul": ("서울",), "busan": ("부산",), "gwangju": ("광주",),
+    "daegu": ("대구",), "daejeon": ("대전",), "incheon": ("인천",), "ulsan": ("울산",),
+    "sejong": ("세종",), "jeju": ("제주",), "gyeonggi": ("경기",), "gangwon": ("강원",),
+    "jeonnam": ("전남",), "chonnam": ("전남",), "gist": ("gist",), "kosdaq": ("코스닥",),
+    "kospi": ("코스피",), "first": ("첫",), "founded": ("설립",), "established": ("설립",),
+    "opened": ("개소",), "moved": ("이전",), "relocated": ("이전",), "incorporated": ("법인",),
+    "message": ("메시지",), "pledge": ("다짐",), "declaration": ("선언",),
+}
+
+
+def lexicon_terms(words) -> list[str]:
+    """Korean terms of the press lexicon for English words (lowercase), in order."""
+    out: list[str] = []
+    for word in words:
+        out.extend(LEXICON.get(word.lower(), ()))
+    return list(dict.fromkeys(out))
+
 
 class Glossary:
     """Korean index terms with their (query-side) embeddings."""

@@ -38,6 +38,36 @@ def kiwi():
     return _kiwi
 
 
+# Words of a question that name what is asked (its frame: 장소, 이름, 직함) or ask it (누구, 몇):
+# a passage that answers rarely repeats them, so they do not search and are not required.
+FRAME_WORDS = frozenset({"이름", "성함", "직함", "직책", "직위", "장소", "위치", "날짜", "일시", "시각", "인원",
+                         "숫자", "금액", "액수", "명칭", "종류", "몇", "무엇", "누구", "누가", "어디", "언제",
+                         "얼마", "얼마나", "뭐", "어느", "어떤", "무슨", "며칠", "씨", "님"})
+
+
+def word_heads(text: str) -> list[str]:
+    """The nominal part of each space-separated word (순투자액은 -> 순투자액, 2024년 -> 2024년): the
+    compounds a question names, which its content morphemes alone lose (순 is a prefix)."""
+    morphemes = kiwi().tokenize(text)
+    heads = []
+    for match in re.finditer(r"\S+", text):
+        a, b = match.span()
+        head_end, nominal_end = a, a
+        for m in (m for m in morphemes if a <= m.start < b):
+            if m.start != head_end:
+                break
+            if m.tag in ("NNG", "NNP", "NNB", "XSN", "SN", "SL", "NR", "SH"):
+                head_end = nominal_end = m.start + m.len
+            elif m.tag in ("XPN", "MM") and head_end == a:
+                head_end = m.start + m.len  # 순투자액: a prefix, kept only before a noun
+            else:
+                break
+        head_end = nominal_end
+        if head_end - a >= 2:
+            heads.append(text[a:head_end])
+    return heads
+
+
 def normalise_number(token: str) -> str:
     """``1,100`` -> ``1100``; ``3.0`` -> ``3``."""
     token = token.replace(",", "")
@@ -113,7 +143,9 @@ class LexicalIndex:
     def scores(self, query: str, extra_tokens: tuple[str, ...] = ()) -> np.ndarray:
         """BM25 score of every passage for the question (zeros when no token is known);
         ``extra_tokens`` are added as they are (an English question's Korean terms)."""
-        query_tokens = [t for t in [*tokens(query), *extra_tokens] if t in self._bm25.vocab_dict]
+        asked = [t for t in tokens(query) if t in self._bm25.vocab_dict]
+        query_tokens = [t for t in asked if t not in FRAME_WORDS] or asked
+        query_tokens += [t for t in extra_tokens if t in self._bm25.vocab_dict]
         if not query_tokens:
             return np.zeros(self.size, dtype=np.float32)
         return np.asarray(self._bm25.get_scores(query_tokens), dtype=np.float32)

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from .errors import BadQuestion
-from .lexical import kiwi, nouns, tokens
+from .lexical import FRAME_WORDS, kiwi, nouns, tokens, word_heads
 
 # What a question asks for, recognised from Korean morphemes and English words.
 COUNT, NUMBER, PERSON, PLACE, DATE, ORG, THING, YESNO, OTHER = (
@@ -28,9 +28,24 @@ _ORG_HEADS = {"회사", "기업", "기관", "단체", "업체", "법인", "언�
               "팀", "구단", "정당", "부처", "협회", "합작회사", "은행"}
 _ROLE_WORDS = ("대표", "시장", "장관", "대통령", "회장", "사장", "기자", "국장", "청장", "관장", "단장",
                "총리", "감독", "위원장", "의장", "원장", "총장", "교수", "주석")
+# Nouns that ask by themselves (세종시 인구는?): the type and counter of their answer.
+_FRAME_TYPES = {"나이": (COUNT, "살"), "연령": (COUNT, "세"), "인구": (COUNT, "명"), "인원": (COUNT, "명"),
+                "피해액": (NUMBER, "원"), "비용": (NUMBER, "원"), "금액": (NUMBER, "원"), "예산": (NUMBER, "원"),
+                "가격": (NUMBER, "원"), "액수": (NUMBER, "원"), "과태료": (NUMBER, "원"), "벌금": (NUMBER, "원"),
+                "높이": (NUMBER, None), "길이": (NUMBER, None), "거리": (NUMBER, None), "면적": (NUMBER, None),
+                "무게": (NUMBER, None), "날짜": (DATE, None), "일시": (DATE, None), "장소": (PLACE, None),
+                "위치": (PLACE, None)}
 # Words that ask (몇, 누구, 어디) rather than say what the question is about.
 QUESTION_WORDS = {"몇", "무엇", "누구", "누가", "어디", "언제", "얼마", "얼마나", "어느", "어떤", "무슨", "이름",
                   "뭐", "며칠", "성함"}
+# What "how many X" counts, as the Korean counter that answers it.
+_EN_COUNTERS = {w: "명" for w in ("people", "persons", "passengers", "athletes", "players", "workers",
+                                  "employees", "staff", "victims", "shareholders", "members",
+                                  "students", "residents", "visitors", "crew", "soldiers", "patients",
+                                  "children", "officials", "professors")}
+_EN_COUNTERS.update({w: "개" for w in ("companies", "firms", "businesses", "institutions",
+                                        "organizations", "organisations", "countries", "nations",
+                                        "offices", "agencies", "partners", "places", "sites")})
 _EN_STOP = {"how", "many", "much", "what", "which", "who", "whom", "whose", "where", "when", "is",
             "are", "was", "were", "the", "a", "an", "of", "in", "on", "at", "to", "did", "does",
             "do", "and", "for", "by", "with", "that", "this", "it", "its", "there", "number",
@@ -48,6 +63,18 @@ class Question:
     counter: str | None  # the counter asked for: 곳, 개, 명, 개사, ...
     subject: str  # the part of a Korean question before its question word ("헬스케어 분야 기업은")
     nouns: tuple[str, ...] = ()  # what a passage must mention to answer it (Korean questions)
+    compounds: tuple[str, ...] = ()  # words whose nominal part is more than one keyword (순투자액)
+
+
+def content_keywords(question: "Question") -> list[str]:
+    """The keywords that say what the question is about: not its question words, frame words
+    (이름, 장소) or the counter it asks with (몇 개사: 개, 사)."""
+    counter = question.counter or ""
+    if question.language == "en":  # its Korean terms (from the lexicon and glossary) and numbers
+        return [k for k in dict.fromkeys(question.keywords) if re.search(r"[가-힣0-9]", k)]
+    return [k for k in dict.fromkeys(question.keywords)
+            if k not in QUESTION_WORDS and k not in FRAME_WORDS and k not in COUNTERS
+            and not (counter and k in counter)]
 
 
 def check(question: str, max_chars: int) -> str:
@@ -78,11 +105,20 @@ def analyse(text: str) -> Question:
         answer_type = next((t for pattern, t in _EN_TYPES if pattern.search(text)), OTHER)
         words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z\-']+|\d[\d,.]*|[가-힣]+", text)]
         keywords = tuple(w for w in words if w not in _EN_STOP)
-        return Question(text, language, answer_type, keywords, None, "")
+        counter = None
+        if answer_type == COUNT:
+            asked = re.search(r"\bhow many ([a-z]+)(?: ([a-z]+))?", text.lower())
+            for word in (asked.groups() if asked else ()):
+                counter = counter or _EN_COUNTERS.get(word or "")
+        return Question(text, language, answer_type, keywords, counter, "")
     answer_type, counter, subject = _korean_type(text)
-    asked = QUESTION_WORDS | {counter} | COUNTERS
-    return Question(text, language, answer_type, tuple(tokens(text)), counter, subject,
-                    tuple(n for n in dict.fromkeys(nouns(text)) if n not in asked))
+    asked = QUESTION_WORDS | FRAME_WORDS | {counter} | COUNTERS
+    keywords = tuple(tokens(text))
+    compounds = tuple(h for h in dict.fromkeys(word_heads(text))
+                      if h not in keywords and h not in asked and not any(h.endswith(c) for c in COUNTERS if c))
+    return Question(text, language, answer_type, keywords, counter, subject,
+                    tuple(n for n in dict.fromkeys(nouns(text)) if n not in asked and not (counter and n in counter)),
+                    compounds)
 
 
 def _korean_type(text: str) -> tuple[str, str | None, str]:
@@ -92,13 +128,21 @@ def _korean_type(text: str) -> tuple[str, str | None, str]:
         subject = text[: m.start].strip()
         if m.form == "몇" or m.form.startswith("며칠"):
             unit = after.form if after is not None else ""
+            k = i + 2
+            while after is not None and k < len(morphemes) and morphemes[k].tag in ("NNG", "NNB", "XSN") \
+                    and morphemes[k].start == morphemes[k - 1].start + morphemes[k - 1].len \
+                    and len(morphemes[k].form) == 1:
+                unit += morphemes[k].form  # 몇 개소, 몇 개국, 몇 개사
+                k += 1
             if m.form.startswith("며칠") or unit in _DATE_COUNTERS:
                 return DATE, None, subject
             if unit in ("번째", "차", "번"):
                 return NUMBER, unit, subject
             return COUNT, unit or None, subject
         if m.form in ("얼마", "얼마나"):
-            return NUMBER, None, subject
+            before = [p.form for p in morphemes[:i] if p.tag.startswith("NN")]
+            frame = next((f for f in _FRAME_TYPES for noun in before[-2:] if noun.endswith(f)), None)
+            return NUMBER, _FRAME_TYPES[frame][1] if frame else None, subject  # 피해액은 얼마: 원
         if m.form in ("누구", "누가") or m.form.startswith("누구"):
             return PERSON, None, subject
         if m.form in ("어디", "어디서", "어느곳"):
@@ -120,6 +164,14 @@ def _korean_type(text: str) -> tuple[str, str | None, str]:
         if m.form in ("무엇", "뭐", "무어", "뭘"):
             return THING, None, subject
     forms = [m.form for m in morphemes]
+    # No question word: the frame noun says what is asked (나이는? 인구는? 피해액은?).
+    for m in reversed(morphemes):
+        if m.tag.startswith("NN"):
+            frame = next((f for f in _FRAME_TYPES if m.form == f or m.form.endswith(f)), None)
+            if frame:
+                kind, counter = _FRAME_TYPES[frame]
+                return kind, counter, text.rstrip("?？.! ")  # 세종시 출범 당시 인구는 …입니다
+            break
     if "이름" in forms or "성함" in forms:
         if any(f in _ROLE_WORDS or f.endswith(_ROLE_WORDS) for f in forms):
             return PERSON, None, text[: morphemes[forms.index("이름" if "이름" in forms else "성함")].start].strip()

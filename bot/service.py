@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from pathlib import Path
 
 from . import answering, conversation
 from .embedding import Embedder
 from .index import IndexData, load_index
+from .bilingual import LEXICON, lexicon_terms
 from .lexical import nouns
 from .model_build import model_fingerprint
 from .question import analyse, check, language_of
@@ -90,14 +92,19 @@ class Bot:
 
     def _korean_terms(self, question: str) -> tuple[str, ...]:
         """For an English question, the Korean index terms nearest its content words."""
-        glossary = self.retriever.data.glossary
-        if glossary is None or language_of(question) != "en":
+        if language_of(question) != "en":
             return ()
         words = list(analyse(question).keywords)[:12]
         if not words:
             return ()
-        vectors = self.embedder.encode_queries(words)
-        return tuple(glossary.translate(vectors, self.settings.glossary_threshold))
+        terms = lexicon_terms(words)
+        glossary = self.retriever.data.glossary
+        if glossary is not None:
+            unknown = [w for w in words if w.lower() not in LEXICON]
+            if unknown:
+                vectors = self.embedder.encode_queries(unknown)
+                terms += glossary.translate(vectors, self.settings.glossary_threshold)
+        return tuple(dict.fromkeys(terms))
 
     def _document_nouns(self, doc_id: str) -> frozenset[str]:
         """The nouns of a document and its title (cached: documents do not change in place)."""
@@ -125,11 +132,19 @@ class Bot:
         rewritten = conversation.resolve(question, list(history), self._similarity)
         effective = rewritten or question
         analysed = analyse(effective)
+        if rewritten:
+            # A follow-up keeps the question's kind, not its counter: after 선수는 몇 명, 세부 종목은?
+            # counts 종목 (109개), not people.
+            analysed = replace(analysed, counter=None)
         retriever = self.retriever
         query_vector = self.embedder.encode_queries([effective])[0]
+        korean_terms = self._korean_terms(effective)
+        if korean_terms:
+            # An English question is scored against Korean sentences by its Korean terms.
+            analysed = replace(analysed, keywords=tuple(dict.fromkeys((*analysed.keywords, *korean_terms))),
+                               nouns=korean_terms)
         hits = retriever.search(query_vector, effective, k=self.settings.top_k, filters=filters,
-                                dense_weight=self._dense_weight(effective),
-                                extra_terms=self._korean_terms(effective))
+                                dense_weight=self._dense_weight(effective), extra_terms=korean_terms)
         if not hits:
             return self._refusal(question, rewritten, analysed, [], {})
         spans = answering.prerank(analysed, answering.sentence_spans(hits[:3]),
@@ -142,7 +157,7 @@ class Bot:
         clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []
         idf = retriever.data.lexical.idf
         doc_coverage = {hit.doc_id: answering.coverage(analysed, self._document_nouns(hit.doc_id), idf)
-                        for hit in hits[:3]} if analysed.language == "ko" else {}
+                        for hit in hits[:3]} if analysed.nouns else {}
         choice = answering.choose(analysed, ranked, pairs, clause_scores, idf, doc_coverage)
         if choice is None:
             return self._refusal(question, rewritten, analysed, ranked, {})

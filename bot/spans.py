@@ -27,13 +27,14 @@ _CLAUSE_BREAK = {"SP", "SF", "SSO", "SSC", "SE"}
 _NUMBER_TAIL = {"NR", "SN"}
 _COUNTER_NOUNS = {"사", "명", "개소", "곳", "개", "원", "달러", "위안", "엔", "유로", "톤", "배",
                   "퍼센트", "가구", "건", "채", "대", "척", "편", "권", "마리", "그루", "표", "석"}
+_UNIT = re.compile(r"(?i)k?m|cm|mm|kg|g|t|ha|ml|l|mw|kw|gw|gb|tb|km2|m2")
 _DATE_UNITS = {"년", "월", "일", "시", "분", "년도", "분기"}
 _TIME_WORDS = {"오전", "오후", "새벽", "저녁", "밤", "낮", "아침", "정오", "자정", "이날", "전날", "다음날",
                "올해", "지난해", "작년", "내년", "현지", "시간"}
 
 
 # Counters that count the same things: a question's 몇 곳 is answered by 4개사.
-COUNTER_GROUPS = ({"곳", "개", "개사", "개소", "사", "군데", "개국", "국"}, {"명", "인", "사람"},
+COUNTER_GROUPS = ({"곳", "개", "개사", "개소", "사", "군데", "개국", "국"}, {"명", "인", "사람"}, {"살", "세"},
                   {"번", "번째", "차", "회", "회째"}, {"원", "억", "만", "천", "조"})
 
 
@@ -114,7 +115,8 @@ def _numbers(sentence: str, morphemes, counter: str | None) -> list[tuple[int, i
             if nxt.tag in _NUMBER_TAIL or (nxt.tag == "XSN" and nxt.form in ("여", "가량", "째")):
                 j += 1
                 continue
-            glued_unit = gap == 0 and (nxt.tag == "NNG" or (nxt.tag == "SL" and len(nxt.form) <= 3))
+            glued_unit = (gap == 0 and (nxt.tag == "NNG" or (nxt.tag == "SL" and len(nxt.form) <= 3))) or \
+                (gap == 1 and nxt.tag == "SL" and _UNIT.fullmatch(nxt.form) is not None)  # 30 kg, 1 m
             if glued_unit or nxt.tag in ("NNB", "NNG", "SW") and (
                     nxt.form in _COUNTER_NOUNS or nxt.tag == "NNB" or nxt.form in ("%", "％")):
                 j += 1
@@ -142,7 +144,8 @@ def _numbers(sentence: str, morphemes, counter: str | None) -> list[tuple[int, i
         if counter and same_counter(counter, unit):
             bonus += 0.2
         elif counter and unit.strip():
-            bonus -= 0.4  # 몇 명 is not answered by 53분
+            i = j + 1
+            continue  # 몇 명 is not answered by 53분, 피해액 not by 17 미터
         elif not counter and unit.strip():
             bonus += 0.05  # 얼마: 10만원, 1.5km rather than a bare number
         if unit and unit.strip() and unit.strip()[0] in "년월일" and counter not in ("년", "월", "일"):
@@ -198,36 +201,38 @@ class _Word:
 
 
 def _words(sentence: str, morphemes) -> list[_Word]:
-    # Word boundaries are spaces that no morpheme spans (kiwi keeps 지미 웨일스 as one name).
-    covered = set()
-    for m in morphemes:
-        covered.update(range(m.start, m.start + m.len))
-    bounds, start = [], None
-    for i, ch in enumerate(sentence + " "):
-        if ch.isspace() and i not in covered:
-            if start is not None:
-                bounds.append((start, i))
-                start = None
-        elif start is None:
-            start = i
-    words = []
-    for a, b in bounds:
-        inside = [m for m in morphemes if a <= m.start < b]
-        while inside and inside[0].tag in ("SSO", "SSC", "SS", "SO") and len(inside) > 1:
-            a = inside[1].start  # an opening bracket or quote: [아시아경제, “우리의
-            inside = inside[1:]
-        head_end, particle, proper = a, "", False
-        for m in inside:
-            if m.tag in _NOMINAL and (m.tag != "SW" or m.form in ("㈜", "(주)", "&", "·")):
-                head_end = min(b, m.start + m.len)
+    """Words: morphemes between spaces, brackets and punctuation (국립경주박물관(관장 이영훈)은 reads
+    as 국립경주박물관 | 관장 | 이영훈); kiwi keeps a spaced name (지미 웨일스) as one morpheme."""
+    words: list[_Word] = []
+    current: list = []
+
+    def close(particle: str) -> None:
+        if not current:
+            return
+        a = current[0].start
+        b = current[-1].start + current[-1].len
+        head_end, found, proper = a, "", False
+        for m in current:
+            if not found and m.tag in _NOMINAL and (m.tag != "SW" or m.form in ("㈜", "&", "·")):
+                head_end = m.start + m.len
                 proper = proper or m.tag in ("NNP", "SL")
             else:
-                particle = m.form if m.tag.startswith("J") or m.tag == "VCP" else f"{m.form}/{m.tag}"
-                break
-        # Brackets and quotes around a word are not part of it.
-        while head_end > a and sentence[head_end - 1] in ")]」』”’\"'":
-            head_end -= 1
-        words.append(_Word(a, b, head_end, particle, proper))
+                found = found or (m.form if m.tag.startswith("J") or m.tag == "VCP" else f"{m.form}/{m.tag}")
+        words.append(_Word(a, b, head_end, found or particle, proper))
+        current.clear()
+
+    previous_end = None
+    for m in morphemes:
+        punctuation = m.tag in ("SSO", "SSC", "SS", "SP", "SF", "SE", "SO") or \
+            (m.tag == "SW" and m.form not in ("㈜", "&", "·", "%"))
+        if previous_end is not None and m.start > previous_end:
+            close("")
+        if punctuation:
+            close(m.form)
+        else:
+            current.append(m)
+        previous_end = m.start + m.len
+    close("")
     return words
 
 
