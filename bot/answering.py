@@ -124,7 +124,8 @@ def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_r
     """(candidate, SpanCandidate) pairs of the expected type in the best sentences."""
     pairs = []
     for candidate in ranked[:sentences_to_read]:
-        for span in typed_spans(candidate.text, question.answer_type, question.keywords, question.counter):
+        for span in typed_spans(candidate.text, question.answer_type, question.keywords, question.counter,
+                                question.counter_strict):
             pairs.append((candidate, span))
     return pairs
 

@@ -25,7 +25,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "spokesperson": ("대변인",), "professor": ("교수",), "secretary": ("사무국장", "장관"),
     "agreement": ("협약", "업무협약"), "mou": ("업무협약", "협약"), "signed": ("체결", "협약"),
     "sign": ("체결", "협약"), "partner": ("협약",), "partners": ("협약",),
-    "company": ("기업", "회사"), "companies": ("기업", "개사"), "firm": ("기업",), "firms": ("기업",),
+    "company": ("기업", "회사"), "companies": ("기업",), "firm": ("기업",), "firms": ("기업",),
     "business": ("기업", "비즈니스"), "businesses": ("기업",), "institution": ("기관",),
     "institutions": ("기관",), "organization": ("기관", "단체"), "organizations": ("기관", "단체"),
     "organisation": ("기관", "단체"), "organisations": ("기관", "단체"), "agency": ("청", "기관"),
@@ -41,7 +41,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "ceremony": ("협약식", "행사"), "held": ("열리",), "venue": ("센터", "장소"),
     "population": ("인구",), "injured": ("부상", "다치"), "killed": ("사망", "숨지"), "dead": ("사망",),
     "died": ("사망", "숨지"), "passengers": ("승객",), "crew": ("승무원",), "athletes": ("선수",),
-    "players": ("선수",), "countries": ("개국", "국가"), "nations": ("개국", "국가"),
+    "players": ("선수",), "countries": ("국가",), "nations": ("국가",),
     "fine": ("과태료", "벌금"), "budget": ("예산",), "cost": ("비용",), "won": ("원",),
     "olympics": ("올림픽",), "winter": ("동계",), "summer": ("하계",), "election": ("선거",),
     "police": ("경찰",), "fire": ("화재",), "accident": ("사고",), "explosion": ("폭발",),
@@ -56,6 +56,39 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "opened": ("개소",), "moved": ("이전",), "relocated": ("이전",), "incorporated": ("법인",),
     "message": ("메시지",), "pledge": ("다짐",), "declaration": ("선언",),
 }
+
+
+# How Korean writes Latin letters and the loanwords of company names (GI Lab -> 지아이랩).
+_LETTERS = dict(zip("abcdefghijklmnopqrstuvwxyz",
+                    ["에이", "비", "씨", "디", "이", "에프", "지", "에이치", "아이", "제이", "케이", "엘", "엠",
+                     "엔", "오", "피", "큐", "알", "에스", "티", "유", "브이", "더블유", "엑스", "와이", "제트"]))
+_LOANWORDS = {"lab": "랩", "labs": "랩스", "tech": "테크", "net": "넷", "soft": "소프트", "bank": "뱅크",
+              "motors": "모터스", "networks": "네트웍스", "group": "그룹", "center": "센터",
+              "communication": "커뮤니케이션", "communications": "커뮤니케이션", "system": "시스템",
+              "systems": "시스템즈", "info": "인포", "data": "데이터", "link": "링크", "smart": "스마트",
+              "energy": "에너지", "bio": "바이오", "mobility": "모빌리티", "robotics": "로보틱스"}
+
+
+def transliterations(text: str) -> list[str]:
+    """Hangul spellings of a question's Latin names: capitals read letter by letter (GI -> 지아이),
+    known loanwords (Lab -> 랩), and adjacent words joined (지아이랩) as Korean writes them."""
+    words = re.findall(r"[A-Za-z]+", text)
+    spelled = []
+    for word in words:
+        lower = word.lower()
+        if lower in _LOANWORDS:
+            spelled.append(_LOANWORDS[lower])
+        elif word.isupper() and len(word) <= 4:
+            spelled.append("".join(_LETTERS[c] for c in lower))
+        else:
+            spelled.append("")
+    out = []
+    for i, piece in enumerate(spelled):
+        if piece:
+            out.append(piece)
+            if i + 1 < len(spelled) and spelled[i + 1]:
+                out.append(piece + spelled[i + 1])
+    return list(dict.fromkeys(out))
 
 
 def lexicon_terms(words) -> list[str]:

@@ -155,6 +155,10 @@ class LexicalIndex:
         """Every token of the index."""
         return list(self._bm25.vocab_dict)
 
+    def knows(self, token: str) -> bool:
+        """Whether any passage has the token."""
+        return token in self._bm25.vocab_dict
+
     def idf(self, token: str) -> float:
         """BM25 inverse document frequency of a token over the passages (unknown: the maximum)."""
         index = self._bm25.vocab_dict.get(token)

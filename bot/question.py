@@ -64,6 +64,7 @@ class Question:
     subject: str  # the part of a Korean question before its question word ("헬스케어 분야 기업은")
     nouns: tuple[str, ...] = ()  # what a passage must mention to answer it (Korean questions)
     compounds: tuple[str, ...] = ()  # words whose nominal part is more than one keyword (순투자액)
+    counter_strict: bool = True  # a value with another unit is no answer (몇 명: not 53분)
 
 
 def content_keywords(question: "Question") -> list[str]:
@@ -106,7 +107,10 @@ def analyse(text: str) -> Question:
         words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z\-']+|\d[\d,.]*|[가-힣]+", text)]
         keywords = tuple(w for w in words if w not in _EN_STOP)
         counter = None
-        if answer_type == COUNT:
+        if answer_type == COUNT and re.search(r"\bhow much\b", text, re.I) and re.search(
+                r"\b(money|budget|cost|costs|won|dollars?|spen[dt]|price|fund(s|ing)?|fine|paid|pay)\b", text, re.I):
+            counter = "원"  # how much money: an amount of money, not a count
+        if answer_type == COUNT and counter is None:
             asked = re.search(r"\bhow many ([a-z]+)(?: ([a-z]+))?", text.lower())
             for word in (asked.groups() if asked else ()):
                 counter = counter or _EN_COUNTERS.get(word or "")

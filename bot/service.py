@@ -8,13 +8,17 @@ from pathlib import Path
 from . import answering, conversation
 from .embedding import Embedder
 from .index import IndexData, load_index
-from .bilingual import LEXICON, lexicon_terms
+from .bilingual import LEXICON, lexicon_terms, transliterations
 from .lexical import nouns
 from .model_build import model_fingerprint
 from .question import analyse, check, language_of
 from .records import Answer, Citation, Hit
 from .retrieval import Filters, HybridRetriever
 from .settings import Settings
+
+# The answer is looked for in the sentences of the best passages (their sentences preranked by the
+# question's keywords, the best of them embedded).
+READ_PASSAGES = 5
 
 REFUSAL = {
     "ko": "보도자료에서 이 질문에 대한 답을 찾을 수 없습니다.",
@@ -97,7 +101,8 @@ class Bot:
         words = list(analyse(question).keywords)[:12]
         if not words:
             return ()
-        terms = lexicon_terms(words)
+        known = self.retriever.data.lexical.knows
+        terms = lexicon_terms(words) + [t for t in transliterations(question) if known(t)]
         glossary = self.retriever.data.glossary
         if glossary is not None:
             unknown = [w for w in words if w.lower() not in LEXICON]
@@ -132,10 +137,10 @@ class Bot:
         rewritten = conversation.resolve(question, list(history), self._similarity)
         effective = rewritten or question
         analysed = analyse(effective)
-        if rewritten:
-            # A follow-up keeps the question's kind, not its counter: after 선수는 몇 명, 세부 종목은?
-            # counts 종목 (109개), not people.
-            analysed = replace(analysed, counter=None)
+        if rewritten and analyse(question).counter is None:
+            # A follow-up borrows the kind of question, but the counter it borrows is only a
+            # preference: after 선수는 몇 명, 세부 종목은? counts 종목 (109개), not people.
+            analysed = replace(analysed, counter_strict=False)
         retriever = self.retriever
         query_vector = self.embedder.encode_queries([effective])[0]
         korean_terms = self._korean_terms(effective)
@@ -147,17 +152,17 @@ class Bot:
                                 dense_weight=self._dense_weight(effective), extra_terms=korean_terms)
         if not hits:
             return self._refusal(question, rewritten, analysed, [], {})
-        spans = answering.prerank(analysed, answering.sentence_spans(hits[:3]),
+        spans = answering.prerank(analysed, answering.sentence_spans(hits[:READ_PASSAGES]),
                                   retriever.data.lexical.idf)
         sentence_vectors = self.embedder.encode_passages(
             [_span_text(hit, s, e) for hit, s, e in spans])
-        ranked = answering.candidates(analysed, hits[:3], sentence_vectors, query_vector, spans)
+        ranked = answering.candidates(analysed, hits[:READ_PASSAGES], sentence_vectors, query_vector, spans)
         pairs = answering.typed_candidates(analysed, ranked)[:40]
         clause_texts = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
         clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []
         idf = retriever.data.lexical.idf
         doc_coverage = {hit.doc_id: answering.coverage(analysed, self._document_nouns(hit.doc_id), idf)
-                        for hit in hits[:3]} if analysed.nouns else {}
+                        for hit in hits[:READ_PASSAGES]} if analysed.nouns else {}
         choice = answering.choose(analysed, ranked, pairs, clause_scores, idf, doc_coverage)
         if choice is None:
             return self._refusal(question, rewritten, analysed, ranked, {})

@@ -36,13 +36,13 @@ class Settings:
     glossary_threshold: float = 0.90
     # Refusal. Chosen on eval/questions.jsonl by scripts/tune_refusal.py (2026-11-24): every
     # question asked with refusal by score off, then the grid of thresholds searched for the most
-    # questions right (answerable answered correctly + unanswerable refused): 136 of 189.
+    # questions right (answerable answered correctly + unanswerable refused): 143 of 189.
     # The best score of a sentence of the answering document (cosine to the question + keyword
     # coverage) must reach:
     refusal_threshold: float = 0.90
-    english_refusal_threshold: float = 0.85  # cross-lingual cosines run lower
+    english_refusal_threshold: float = 0.80  # cross-lingual cosines run lower
     # and the IDF-weighted share of a Korean question's nouns that the answering document mentions:
-    refusal_coverage: float = 0.65
+    refusal_coverage: float = 0.55
     max_question_chars: int = 500
     top_k: int = 5
     llm_url: str | None = None  # an OpenAI-compatible chat endpoint; off by default

@@ -59,14 +59,14 @@ class SpanCandidate:
 
 
 def typed_spans(sentence: str, answer_type: str, keywords: tuple[str, ...],
-                counter: str | None) -> list[SpanCandidate]:
+                counter: str | None, strict: bool = True) -> list[SpanCandidate]:
     """Every value of ``answer_type`` in ``sentence`` (empty for untyped questions)."""
     morphemes = list(kiwi().tokenize(sentence))
     if not morphemes:
         return []
     clauses = _clauses(sentence, morphemes)
     if answer_type in (COUNT, NUMBER):
-        raw = _numbers(sentence, morphemes, counter)
+        raw = _numbers(sentence, morphemes, counter, strict)
     elif answer_type == DATE:
         raw = _dates(sentence, morphemes)
     elif answer_type == PERSON:
@@ -97,7 +97,7 @@ def _clauses(sentence: str, morphemes) -> list[tuple[int, int]]:
     return spans or [(0, len(sentence))]
 
 
-def _numbers(sentence: str, morphemes, counter: str | None) -> list[tuple[int, int, float]]:
+def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True) -> list[tuple[int, int, float]]:
     out = []
     i = 0
     while i < len(morphemes):
@@ -142,10 +142,12 @@ def _numbers(sentence: str, morphemes, counter: str | None) -> list[tuple[int, i
         bonus = 0.0
         # The counter asked for (몇 명 -> 291명) is strong evidence; another counter is against.
         if counter and same_counter(counter, unit):
-            bonus += 0.2
+            bonus += 0.2 if counter in unit else 0.1  # 몇 개국: 91개국 before 2개
         elif counter and unit.strip():
-            i = j + 1
-            continue  # 몇 명 is not answered by 53분, 피해액 not by 17 미터
+            if strict:
+                i = j + 1
+                continue  # 몇 명 is not answered by 53분, 피해액 not by 17 미터
+            bonus -= 0.3
         elif not counter and unit.strip():
             bonus += 0.05  # 얼마: 10만원, 1.5km rather than a bare number
         if unit and unit.strip() and unit.strip()[0] in "년월일" and counter not in ("년", "월", "일"):
@@ -182,7 +184,7 @@ def _dates(sentence: str, morphemes) -> list[tuple[int, int, float]]:
 
 
 # Nominal morphemes: what a name, a place or an organisation is made of.
-_NOMINAL = {"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XPN", "XSN", "SW", "SO", "NP"}
+_NOMINAL = {"NNG", "NNP", "NNB", "NR", "SN", "SL", "SH", "XPN", "XSN", "SW", "SO"}
 _SURNAMES = set("김이박최정강조윤장임한오서신권황안송류유전홍고문양손배백허남심노하곽성차주우구민진나지"
                 "엄채원천방공현함변염여추도소석선설마길연위표명기반왕금옥육인맹제모탁국어은편용예경봉")
 _NOT_NAMES = {"대한민국", "한국", "미국", "일본", "중국", "북한", "정부", "서울", "광주", "부산", "대구",
@@ -292,9 +294,10 @@ def _persons(sentence: str, morphemes, keywords: set[str]) -> list[tuple[int, in
             asked = any(k in heads[i] for i in roles for k in keywords if len(k) > 1)
             bonus = 0.3 + (0.2 if asked else 0.0)
             first, last = roles[0], roles[-1]
-            if last + 1 < len(phrase):
-                add(phrase[last + 1:last + 3], bonus)  # 장관 이주호, 파리 시장 안느 이달고
-            elif first > 0:
+            after = phrase[last + 1:last + 3]
+            if after and (after[0].proper or sentence[after[0].start] in _SURNAMES):
+                add(after, bonus)  # 장관 이주호, 파리 시장 안느 이달고 (not 기자 개인)
+            if not after and first > 0:
                 # 전창호 ㈜지아이랩 대표; else the word before the role: 호남취재본부 박선강 기자
                 lead = phrase[0].proper and _name_like(sentence, phrase[:1])
                 if lead:
