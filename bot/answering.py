@@ -118,6 +118,8 @@ class Choice:
     candidate: Candidate
     span: Span | None
     score: float
+    inside: float = 0.0
+    alternatives: tuple = ()  # every scored typed span (Scored), for evidence and conflicts
 
 
 def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_read: int = 10):
@@ -141,7 +143,6 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
             return None
         best = max(ranked, key=lambda c: c.score + 0.5 * covered.get(c.hit.doc_id, 1.0))
         return Choice(best, None, best.score)
-    best = None
     keywords = content_keywords(question)
     clauses = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
     # A keyword found in many candidate clauses (분야) tells less than one found in a single clause
@@ -154,6 +155,7 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
             weights[compound] = max(idf(p) if idf else 1.0 for p in parts) / \
                 max(1, len({cl for cl in clauses if compound in cl}))
     total = sum(weights.values()) or 1.0
+    scored = []
     for (candidate, span), clause, clause_cos in zip(pairs, clauses, clause_scores):
         inside = sum(w for k, w in weights.items() if k in clause) / total
         near = _proximity(candidate.text, span, weights) / total
@@ -161,22 +163,77 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
             re.sub(r"\s", "", span.value) in re.sub(r"\s", "", question.text)
         score = 0.5 * candidate.score + clause_cos + span.bonus + 1.0 * inside + 0.3 * near \
             - (0.5 if in_value else 0.0) + 0.5 * covered.get(candidate.hit.doc_id, 1.0)
-        if best is None or score > best.score:
-            context_start = span.clause_start
-            text = candidate.text
-            if 0 < context_start < span.start and not text[context_start - 1].isspace() \
-                    and re.match(r"[가-힣]", text[context_start]):
-                # The clause began inside a word (…등)을 차감한): start at the next word.
-                space = text.find(" ", context_start, span.start)
-                context_start = space + 1 if space >= 0 else context_start
-            while context_start < span.start and text[context_start] in " ,·▲“”\"'":
-                context_start += 1
-            context_end = max(span.end, min(span.clause_end, span.end + 12)) if question.answer_type in (PERSON,) \
-                else max(span.end, head_end_at(candidate.text, span.end - 1))
-            context = candidate.text[context_start:context_end].strip()
-            best = Choice(candidate, Span(candidate.start + span.start, candidate.start + span.end,
-                                          span.value, context), score)
-    return best
+        scored.append(Scored(score, inside, candidate, _span(question, candidate, span)))
+    if not scored:
+        return None
+    best = max(scored, key=lambda x: x.score)
+    return Choice(best.candidate, best.span, best.score, best.inside, tuple(scored))
+
+
+@dataclass(frozen=True)
+class Scored:
+    """A typed span with its score and the share of the question's keywords in its clause."""
+
+    score: float
+    inside: float
+    candidate: Candidate
+    span: Span
+
+
+def _span(question: Question, candidate: Candidate, span) -> Span:
+    """Document offsets of a span and the phrase quoted around it."""
+    text = candidate.text
+    context_start = span.clause_start
+    if 0 < context_start < span.start and not text[context_start - 1].isspace() \
+            and re.match(r"[가-힣]", text[context_start]):
+        # The clause began inside a word (…등)을 차감한): start at the next word.
+        space = text.find(" ", context_start, span.start)
+        context_start = space + 1 if space >= 0 else context_start
+    while context_start < span.start and text[context_start] in " ,·▲“”\"'":
+        context_start += 1
+    context_end = max(span.end, min(span.clause_end, span.end + 12)) if question.answer_type in (PERSON,) \
+        else max(span.end, head_end_at(text, span.end - 1))
+    context = text[context_start:context_end].strip()
+    return Span(candidate.start + span.start, candidate.start + span.end, span.value, context)
+
+
+def _same_value(a: str, b: str) -> bool:
+    return re.sub(r"[\s,]", "", a) == re.sub(r"[\s,]", "", b)
+
+
+def _unit(value: str) -> str:
+    return re.sub(r"[\d\s,.]", "", value).replace("여", "")
+
+
+def corroboration(question: Question, choice: Choice) -> tuple[list[Scored], list[Scored]]:
+    """Passages of other documents stating a different figure for the same thing (their clauses
+    hold the question's keywords about as well), and every other passage stating one of the
+    figures (or, for names and places, the same value) in a clause about the same thing."""
+    if choice.span is None or not choice.alternatives:
+        return [], []
+    best_key = (choice.candidate.hit.doc_id, choice.candidate.start)
+    ordered = sorted(choice.alternatives, key=lambda x: -x.score)
+    different: list[Scored] = []
+    seen = {best_key}
+    if question.answer_type in _NUMERIC:
+        for other in ordered:
+            key = (other.candidate.hit.doc_id, other.candidate.start)
+            if key not in seen and other.candidate.hit.doc_id != choice.candidate.hit.doc_id \
+                    and not _same_value(other.span.value, choice.span.value) \
+                    and not any(_same_value(other.span.value, d.span.value) for d in different) \
+                    and _unit(other.span.value) == _unit(choice.span.value) \
+                    and other.inside >= 0.9 * choice.inside and other.score >= choice.score - 0.25:
+                seen.add(key)
+                different.append(other)
+    stated = [choice.span.value, *(d.span.value for d in different)]
+    same = []
+    for other in ordered:
+        key = (other.candidate.hit.doc_id, other.candidate.start)
+        if key not in seen and other.inside >= max(0.5, 0.6 * choice.inside) \
+                and any(_same_value(other.span.value, value) for value in stated):
+            seen.add(key)
+            same.append(other)
+    return same, different
 
 
 def _proximity(sentence: str, span, weights: dict[str, float]) -> float:
@@ -196,6 +253,18 @@ def _proximity(sentence: str, span, weights: dict[str, float]) -> float:
         if best is not None:
             total += weight * math.exp(-best / 12.0)
     return total
+
+
+def disagreement(language: str, stated) -> str:
+    """The sentence that says releases disagree, each figure with its document and date."""
+    parts = []
+    for value, hit in stated:
+        meta = hit.chunk.meta
+        where = " ".join(x for x in (meta.get("date") or "", meta.get("title") or hit.doc_id) if x)
+        parts.append(f"{value} ({_clip(where, 60)})")
+    if language == "en":
+        return "Note: the documents disagree: " + "; ".join(parts) + "."
+    return "다만 문서마다 수치가 다릅니다: " + "; ".join(parts) + "."
 
 
 def short_answer(question: Question, span: Span | None, candidate: Candidate) -> str:

@@ -173,7 +173,13 @@ def _eval_korquad(args, settings: Settings) -> int:
     print(f"KorQuAD 1.0 dev: {len(documents)} paragraphs ({report.chunks} passages), "
           f"{len(questions)} questions, {sampled}")
     for key, value in result.items():
-        print(f"{key:<24} {value}")
+        if key != "by_type":
+            print(f"{key:<24} {value}")
+    print("\nby question type (the bot's reading of the question):")
+    print(f"{'type':<14} {'questions':>9} {'contained':>9} {'token_f1':>8} {'refused':>8} {'R@1':>6}")
+    for kind, row in result["by_type"].items():
+        print(f"{kind:<14} {row['questions']:>9} {row['answer_containment']:>9.3f} {row['token_f1']:>8.3f} "
+              f"{row['refused']:>8.3f} {row['gold_paragraph_first']:>6.3f}")
     return 0
 
 

@@ -101,7 +101,7 @@ def run_korquad(bot, questions: list[KorQuADQuestion], depth: int = 10,
     """Ask every question; paragraph recall@1/5/10 and MRR (``bot.search``, passage ranks),
     answer containment and token-F1 of the short answer (a refusal scores 0), refusal share and
     answer latency p50/p95 (ms)."""
-    ranks, contained, f1s, refused, latencies = [], [], [], [], []
+    ranks, contained, f1s, refused, latencies, kinds = [], [], [], [], [], []
     for number, q in enumerate(questions, start=1):
         started = time.perf_counter()
         answer = bot.ask(q.question)
@@ -109,6 +109,7 @@ def run_korquad(bot, questions: list[KorQuADQuestion], depth: int = 10,
         hits = bot.search(q.question, k=depth)
         ranks.append(metrics.gold_rank((h.doc_id for h in hits), q.paragraph_id))
         refused.append(answer.refused)
+        kinds.append(answer.answer_type)
         text = "" if answer.refused else answer.text
         contained.append(float(metrics.contains_answer(text, q.answers)))
         f1s.append(metrics.best_f1(text, q.answers))
@@ -119,4 +120,12 @@ def run_korquad(bot, questions: list[KorQuADQuestion], depth: int = 10,
                    "token_f1": metrics.mean(f1s), "refused": metrics.mean(map(float, refused)),
                    "latency_p50_ms": metrics.percentile(latencies, 50),
                    "latency_p95_ms": metrics.percentile(latencies, 95)})
-    return {"questions": len(questions), **{k: round(v, 4) for k, v in values.items()}}
+    by_type = {}
+    for kind in sorted(set(kinds), key=lambda k: -kinds.count(k)):
+        rows = [i for i, k in enumerate(kinds) if k == kind]
+        by_type[kind] = {"questions": len(rows),
+                         "answer_containment": round(metrics.mean(contained[i] for i in rows), 4),
+                         "token_f1": round(metrics.mean(f1s[i] for i in rows), 4),
+                         "refused": round(metrics.mean(float(refused[i]) for i in rows), 4),
+                         "gold_paragraph_first": round(metrics.mean(float(ranks[i] == 1) for i in rows), 4)}
+    return {"questions": len(questions), **{k: round(v, 4) for k, v in values.items()}, "by_type": by_type}

@@ -100,3 +100,5 @@ class Answer:
     related: tuple[Citation, ...] = ()  # shown with a refusal: "related, but not an answer"
     conflict: bool = False  # documents disagree on the figure
     confidence: Mapping[str, float] = field(default_factory=dict)  # evidence scores behind the refusal decision
+    backend: str = "extractive"  # "llm" when the optional LLM answer passed its check
+    backend_note: str = ""  # why the LLM answer was not used (unavailable, failed the check)

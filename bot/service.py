@@ -5,7 +5,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from . import answering, conversation
+from . import answering, conversation, llm
 from .embedding import Embedder
 from .index import IndexData, load_index
 from .bilingual import LEXICON, lexicon_terms, transliterations
@@ -180,8 +180,23 @@ class Bot:
         if support < threshold or \
                 confidence.get("coverage", 1.0) < self.settings.refusal_coverage:
             return self._refusal(question, rewritten, analysed, ranked, confidence)
+        same, different = answering.corroboration(analysed, choice)
+        text = answering.short_answer(analysed, span, best)
+        if different:
+            # Releases disagree: the newest first, each figure with its document and date.
+            stated = sorted([choice, *different], key=lambda x: _date_key(x.candidate.hit), reverse=True)
+            newest = stated[0]
+            best, span = newest.candidate, newest.span
+            text = answering.short_answer(analysed, span, best) + " " + answering.disagreement(
+                analysed.language, [(x.span.value, x.candidate.hit) for x in stated])
         citations = [answering.citation(best, span)]
         seen = {(best.hit.doc_id, best.start)}
+        evidence = []
+        for other in ([choice, *different] if different else []) + same:
+            key = (other.candidate.hit.doc_id, other.candidate.start)
+            if key not in seen:
+                seen.add(key)
+                evidence.append(answering.citation(other.candidate, other.span))
         for hit in hits:
             other = next((c for c in ranked if c.hit is hit and (hit.doc_id, c.start) not in seen), None)
             if other is None:
@@ -189,10 +204,29 @@ class Bot:
             else:
                 seen.add((hit.doc_id, other.start))
                 citations.append(answering.citation(other))
-        return Answer(question=question, text=answering.short_answer(analysed, span, best),
-                      refused=False, citations=tuple(citations), rewritten_question=rewritten,
-                      answer_type=analysed.answer_type, language=analysed.language,
-                      confidence=confidence)
+        answer = Answer(question=question, text=text,
+                        refused=False, citations=tuple(citations), rewritten_question=rewritten,
+                        answer_type=analysed.answer_type, language=analysed.language,
+                        evidence=tuple(evidence), conflict=bool(different), confidence=confidence)
+        return self._with_llm(answer, effective) if self.settings.llm_url else answer
+
+    def _with_llm(self, answer: Answer, question: str) -> Answer:
+        """The optional LLM's answer over the cited passages, kept only when every sentence cites
+        a passage that states its numbers and names; otherwise the extractive answer, with why."""
+        passages = [llm.Passage(n, c.doc_id, c.title, c.date, c.quote)
+                    for n, c in enumerate(answer.citations[:5], start=1)]
+        try:
+            checked = llm.llm_answer(self.settings.llm_url, question, passages, answer.language,
+                                     model=self.settings.llm_model, timeout=self.settings.llm_timeout)
+        except llm.LLMUnavailable as error:
+            return replace(answer, backend_note=f"LLM unavailable: {error}")
+        if not checked.ok:
+            return replace(answer, backend_note=f"LLM answer failed the check: {checked.reason}")
+        if not checked.cited:  # the model refused where the extractive answerer found a quote
+            return replace(answer, backend_note="LLM answer cited no passage")
+        first = [answer.citations[n - 1] for n in checked.cited]
+        rest = [c for c in answer.citations if c not in first]
+        return replace(answer, text=checked.text, citations=tuple(first + rest), backend="llm")
 
     def _refusal(self, question, rewritten, analysed, ranked, confidence) -> Answer:
         related = tuple(answering.citation(c) for c in ranked[:3])
@@ -200,6 +234,11 @@ class Bot:
                       citations=(), rewritten_question=rewritten,
                       answer_type=analysed.answer_type, language=analysed.language, related=related,
                       confidence=confidence)
+
+
+def _date_key(hit: Hit) -> str:
+    """Release date for ordering, newest last; undated documents sort before any date."""
+    return str(hit.chunk.meta.get("date") or "")
 
 
 def _span_text(hit: Hit, start: int, end: int) -> str:

@@ -46,6 +46,8 @@ class Settings:
     max_question_chars: int = 500
     top_k: int = 5
     llm_url: str | None = None  # an OpenAI-compatible chat endpoint; off by default
+    llm_model: str = "default"  # the model name sent to that endpoint
+    llm_timeout: float = 20.0  # seconds before the extractive answer is used instead
     # App: questions a visitor's session may ask per minute; staff pages appear only with a password.
     rate_limit_per_minute: int = 10
     staff_password: str | None = None
