@@ -6,6 +6,7 @@ citation carries that span's exact offsets. The bot refuses when no sentence is 
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -146,14 +147,16 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
     keywords = content_keywords(question)
     clauses = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
     # A keyword found in many candidate clauses (분야) tells less than one found in a single clause
-    # (헬스케어): weight each by its corpus IDF over the number of clauses containing it.
-    weights = {k: (idf(k) if idf else 1.0) / max(1, len({cl for cl in clauses if k in cl})) for k in keywords}
+    # (헬스케어): weight each by its corpus IDF over the square root of the number of clauses
+    # containing it (the plain count let a word repeated in other documents vanish).
+    weights = {k: (idf(k) if idf else 1.0) / math.sqrt(max(1, len({cl for cl in clauses if k in cl})))
+               for k in keywords}
     # A compound of the question found whole (순투자액, not 총투자액) says more than its parts.
     for compound in question.compounds:
         parts = [k for k in keywords if k in compound]
         if parts and compound not in weights:
             weights[compound] = max(idf(p) if idf else 1.0 for p in parts) / \
-                max(1, len({cl for cl in clauses if compound in cl}))
+                math.sqrt(max(1, len({cl for cl in clauses if compound in cl})))
     total = sum(weights.values()) or 1.0
     scored = []
     for (candidate, span), clause, clause_cos in zip(pairs, clauses, clause_scores):
@@ -222,7 +225,8 @@ def corroboration(question: Question, choice: Choice) -> tuple[list[Scored], lis
                     and not _same_value(other.span.value, choice.span.value) \
                     and not any(_same_value(other.span.value, d.span.value) for d in different) \
                     and _unit(other.span.value) == _unit(choice.span.value) \
-                    and other.inside >= 0.9 * choice.inside and other.score >= choice.score - 0.25:
+                    and choice.inside >= 0.6 and len(content_keywords(question)) >= 2 \
+                    and other.inside >= max(0.6, 0.9 * choice.inside) and other.score >= choice.score - 0.25:
                 seen.add(key)
                 different.append(other)
     stated = [choice.span.value, *(d.span.value for d in different)]

@@ -19,7 +19,8 @@ ROLES = ("대표", "시장", "사무국장", "국장", "장관", "차관", "대�
          "단장", "관장", "의장", "본부장", "소장", "처장", "실장", "센터장", "교육감", "작가", "배우",
          "가수", "코치", "대사", "변호사", "창업자", "설립자", "디자이너", "사무관", "주무관", "담당자",
          "책임자", "기관사", "사업가", "기업가", "창립자", "위원", "국왕", "여왕", "왕자", "공주", "교황", "총영사", "이사", "부사장")
-_PLACE_SUFFIX = re.compile(r"(센터|홀|회관|청사|시청|구청|공항|호텔|대학교|광장|공원|경기장|체육관|"
+_PLACE_SUFFIX = re.compile(r"(센터|홀|회관|청사|시청|구청|공항|호텔|대학교|광장|공원|경기장|체육관|기지|공장|"
+                           r"박물관|미술관|극장|성당|교회|사원|본부|빌딩|타워|거리|해변|반도|캠퍼스|스타디움|"
                            r"병원|항|역|섬|산|강|시|군|구|도|주|국|읍|면|동|리|도시|지역|현장|마을|해역|해안)$")
 _ORG_SUFFIX = re.compile(r"(부|청|처|원|회|단|공사|공단|재단|협회|협의체|위원회|은행|대학교|대학|경제|신문|"
                          r"방송|일보|그룹|전자|기업|연구소|연구원|당|정부|사|랩|지주|통신|네트웍스|FIFA|UN)$")
@@ -178,7 +179,8 @@ def _dates(sentence: str, morphemes) -> list[tuple[int, int, float]]:
         start, end = m.start, morphemes[j].start + morphemes[j].len
         value = sentence[start:end]
         if re.search(r"\d", value) or value not in ("시간", "현지"):
-            out.append((start, end, 0.1 if re.search(r"\d", value) else -0.1))
+            # 이날, 전날, 당시 only point back to a date said elsewhere: a weak answer.
+            out.append((start, end, 0.1 if re.search(r"\d", value) else -0.25))
         i = j + 1
     return out
 
@@ -341,6 +343,8 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str]) ->
         if answer_type == PLACE:
             if particle in ("에서", "에", "으로", "로", "에서는", "에는"):
                 bonus += 0.15
+            elif particle in ("은", "는", "이", "가"):
+                bonus -= 0.1  # the subject (광주시는 … 체결했다) acts; it is not where
             if _PLACE_SUFFIX.search(name):
                 bonus += 0.1
             elif not proper:

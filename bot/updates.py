@@ -35,6 +35,7 @@ class UpdatedIndex:
     manifest: dict
     added: int
     removed: int
+    glossary: object = None  # the English-Korean glossary, carried over (its terms are the old ones)
 
 
 def stored_vectors(data: IndexData) -> np.ndarray:
@@ -84,7 +85,8 @@ def updated(data: IndexData, add: Sequence[Document] = (), remove: Collection[st
     lexical = LexicalIndex.build([passage_text(c) for c in chunks])
     manifest = dict(data.manifest, corpus_fingerprint=corpus_fingerprint(documents))
     return UpdatedIndex(documents, chunks, vectors, lexical, manifest,
-                        added=len(new_chunks), removed=len(data.chunks) - len(kept_chunks))
+                        added=len(new_chunks), removed=len(data.chunks) - len(kept_chunks),
+                        glossary=data.glossary)
 
 
 def add_documents(index_dir: str | Path, documents: Sequence[Document], encode: Encode,
@@ -112,4 +114,4 @@ def remove_document(index_dir: str | Path, doc_id: str, model_fingerprint: str |
 
 def _write(index_dir: str | Path, result: UpdatedIndex) -> None:
     write_index(index_dir, result.documents, result.chunks, result.vectors, result.lexical,
-                result.manifest)
+                result.manifest, result.glossary)

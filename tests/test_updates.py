@@ -112,6 +112,10 @@ def test_two_updates_at_once_are_serialised(corpus_index, embedder, settings, tm
     assert errors == []
     assert {NEW_RELEASE.doc_id, second.doc_id} <= set(bot.documents)
     assert len(bot.data.chunks) == before + sum(results)
+    # The English-Korean glossary survives the update (English questions keep their Korean terms).
+    reloaded = load_index(index_dir)
+    assert reloaded.glossary is not None and reloaded.glossary.terms == bot.data.glossary.terms
+    assert len(reloaded.glossary.terms) > 1000
 
 
 def _tiny_index() -> IndexData:
