@@ -218,6 +218,9 @@ def corroboration(question: Question, choice: Choice) -> tuple[list[Scored], lis
     ordered = sorted(choice.alternatives, key=lambda x: -x.score)
     different: list[Scored] = []
     seen = {best_key}
+    # The same thing: the other sentence has the question's keywords at least as fully, and every
+    # number the question names (2024년 1분기 is not 2025년 2분기, whatever the clauses share).
+    numbers = re.findall(r"\d+(?:\.\d+)?", question.text)
     if question.answer_type in _NUMERIC:
         for other in ordered:
             key = (other.candidate.hit.doc_id, other.candidate.start)
@@ -226,6 +229,8 @@ def corroboration(question: Question, choice: Choice) -> tuple[list[Scored], lis
                     and not any(_same_value(other.span.value, d.span.value) for d in different) \
                     and _unit(other.span.value) == _unit(choice.span.value) \
                     and choice.inside >= 0.6 and len(content_keywords(question)) >= 2 \
+                    and other.candidate.coverage >= choice.candidate.coverage \
+                    and all(n in other.candidate.text for n in numbers) \
                     and other.inside >= max(0.6, 0.9 * choice.inside) and other.score >= choice.score - 0.25:
                 seen.add(key)
                 different.append(other)
