@@ -20,7 +20,7 @@ def llm_bot(server, corpus_index, settings, embedder):  # noqa: F811
 
 
 def test_a_grounded_llm_answer_is_used_with_its_citations_first(llm_bot, server):  # noqa: F811
-    server.reply = "광주시와 협약한 헬스케어 분야 기업은 8곳입니다 [1]."
+    server.reply = "헬스케어 분야 협약 기업은 8곳입니다 [1]."
     answer = llm_bot.ask(QUESTION)
     assert answer.backend == "llm", answer.backend_note
     assert answer.text == server.reply
