@@ -8,6 +8,7 @@ answerer compares with the question.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from .lexical import kiwi
@@ -62,7 +63,7 @@ class SpanCandidate:
 def typed_spans(sentence: str, answer_type: str, keywords: tuple[str, ...],
                 counter: str | None, strict: bool = True) -> list[SpanCandidate]:
     """Every value of ``answer_type`` in ``sentence`` (empty for untyped questions)."""
-    morphemes = list(kiwi().tokenize(sentence))
+    morphemes = list(_morphemes(sentence))
     if not morphemes:
         return []
     clauses = _clauses(sentence, morphemes)
@@ -363,7 +364,14 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str]) ->
 def head_end_at(sentence: str, position: int) -> int:
     """The end of the nominal part of the word holding ``position`` (4대 -> 4대강국), so a quoted
     value reads as a whole word; ``position`` itself when it is not inside a noun."""
-    for word in _words(sentence, list(kiwi().tokenize(sentence))):
+    for word in _words(sentence, list(_morphemes(sentence))):
         if word.start <= position < word.end:
             return max(position, word.head_end)
     return position
+
+
+@lru_cache(maxsize=512)
+def _morphemes(sentence: str) -> tuple:
+    """kiwi's morphemes of a sentence, once: the same sentences are read for every candidate span
+    and for the quote around the chosen one."""
+    return tuple(kiwi().tokenize(sentence))
