@@ -85,7 +85,7 @@ def settings() -> Settings:
 def _embedder(model_dir: str):
     from bot.embedding import Embedder
 
-    return Embedder(model_dir)
+    return Embedder(model_dir, settings().embed_precision)
 
 
 @st.cache_resource(show_spinner=False)

@@ -49,7 +49,7 @@ def _ingest(args) -> int:
     from .model_build import model_fingerprint
 
     settings = _settings(args)
-    embedder = Embedder(settings.model_dir)
+    embedder = Embedder(settings.model_dir, settings.embed_precision)
     report = ingest(args.corpus, settings.index_dir, embedder, settings,
                     model_fingerprint(settings.model_dir), progress=not args.quiet,
                     on_stage=lambda message: print(message, file=sys.stderr))

@@ -15,12 +15,33 @@ from .errors import ModelNotFound
 
 MODEL_NAME = "intfloat/multilingual-e5-small"
 _REQUIRED = ("config.json", "model.safetensors", "tokenizer.json", "modules.json")
+PRECISIONS = ("auto", "float32", "bfloat16")
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX): there, bfloat16 runs the
+    model about twice as fast as float32 with cosine >= 0.9999 to it (docs/benchmarks.md);
+    elsewhere it would be emulated, and slower."""
+    try:
+        flags = Path("/proc/cpuinfo").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    return " avx512_bf16" in flags or " amx_bf16" in flags
+
+
+def resolve_precision(precision: str) -> str:
+    """``auto`` -> ``bfloat16`` on a CPU with native bfloat16, else ``float32``."""
+    if precision not in PRECISIONS:
+        raise ValueError(f"precision {precision!r} is not one of {', '.join(PRECISIONS)}")
+    if precision == "auto":
+        return "bfloat16" if native_bfloat16() else "float32"
+    return precision
 
 
 class Embedder:
     """A loaded embedding model; thread-safe encoding of queries and passages."""
 
-    def __init__(self, model_dir: str | Path):
+    def __init__(self, model_dir: str | Path, precision: str = "auto"):
         model_dir = Path(model_dir)
         missing = [name for name in _REQUIRED if not (model_dir / name).is_file()]
         if missing:
@@ -38,6 +59,10 @@ class Embedder:
         torch.set_num_threads(max(1, min(os.cpu_count() or 1, 4)))
         self.model_dir = model_dir
         self._model = SentenceTransformer(str(model_dir), device="cpu", local_files_only=True)
+        self.precision = resolve_precision(precision)
+        if self.precision == "bfloat16":
+            self._model.to(torch.bfloat16)
+        self._torch = torch
         self.dimension = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()
 
@@ -53,8 +78,11 @@ class Embedder:
     def _encode(self, texts, prompt_name: str, batch_size: int, progress: bool) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        with self._lock:
+        with self._lock, self._torch.inference_mode():
             vectors = self._model.encode(
                 list(texts), prompt_name=prompt_name, batch_size=batch_size,
-                normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=progress)
-        return np.ascontiguousarray(vectors, dtype=np.float32)
+                normalize_embeddings=False, convert_to_numpy=True, show_progress_bar=progress)
+        # Normalised in float32 (a bfloat16 norm is off by up to 1e-3).
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return np.ascontiguousarray(vectors / np.maximum(norms, 1e-12), dtype=np.float32)

@@ -159,7 +159,7 @@ def _eval_korquad(args, settings: Settings) -> int:
     documents, questions = load_korquad(args.korquad)
     n = KORQUAD_SAMPLE if args.sample is None else (args.sample or None)
     chosen = sample_questions(questions, n)
-    embedder = Embedder(settings.model_dir)
+    embedder = Embedder(settings.model_dir, settings.embed_precision)
     with tempfile.TemporaryDirectory(prefix="korquad-index-") as folder:
         print(f"indexing {len(documents)} KorQuAD paragraphs", file=sys.stderr)
         bot, report = build_bot(documents, Path(folder) / "index", embedder, settings)
@@ -199,7 +199,7 @@ def _bench_retrieval(args) -> int:
     from .model_build import model_fingerprint
 
     settings = _settings(args)
-    embedder = Embedder(settings.model_dir)
+    embedder = Embedder(settings.model_dir, settings.embed_precision)
     fingerprint = model_fingerprint(embedder.model_dir)
     suites = {}
     with tempfile.TemporaryDirectory(prefix="bench-index-") as folder:

@@ -43,9 +43,11 @@ def corpus_fingerprint(documents: list[Document]) -> str:
     return digest.hexdigest()[:16]
 
 
-def build_manifest(settings: Settings, model_fingerprint: str, documents: list[Document]) -> dict:
+def build_manifest(settings: Settings, model_fingerprint: str, documents: list[Document],
+                   precision: str | None = None) -> dict:
     """What the manifest records about how an index was built."""
     return {"model": MODEL_NAME, "model_fingerprint": model_fingerprint,
+            "embed_precision": precision,
             "chunk_size": settings.chunk_size, "chunk_overlap": settings.chunk_overlap,
             "corpus_fingerprint": corpus_fingerprint(documents), "bot_version": __version__}
 
@@ -67,7 +69,7 @@ def ingest_documents(documents: list[Document], index_dir: str | Path, embedder:
     lexical = LexicalIndex.build(texts)
     stage("English-Korean glossary of index terms")
     glossary = Glossary.build(lexical.vocabulary, embedder)
-    manifest = build_manifest(settings, model_fingerprint, documents)
+    manifest = build_manifest(settings, model_fingerprint, documents, embedder.precision)
     path = write_index(index_dir, documents, chunks, vectors, lexical, manifest, glossary)
     by_format: dict[str, int] = {}
     for doc in documents:

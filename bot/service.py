@@ -42,7 +42,7 @@ class Bot:
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = settings.with_(index_dir=Path(index_dir))
-        embedder = embedder or Embedder(settings.model_dir)
+        embedder = embedder or Embedder(settings.model_dir, settings.embed_precision)
         data = load_index(settings.index_dir, model_fingerprint(embedder.model_dir))
         return cls(embedder, data, settings)
 

@@ -24,7 +24,10 @@ class Settings:
     # Chunks: characters, well under the model's 512 tokens (Korean runs ~1.3 chars a token).
     chunk_size: int = 400
     chunk_overlap: int = 80
-    embed_batch_size: int = 32
+    embed_batch_size: int = 16
+    # auto: bfloat16 where the CPU computes it natively (AVX512-BF16/AMX: ~2x faster, cosine
+    # >= 0.9999 to float32), else float32. docs/benchmarks.md has the measurements.
+    embed_precision: str = "auto"
     # Retrieval: candidates taken from each retriever before fusion, and the dense weight of the
     # weighted sum of min-max normalised scores (chosen on data: docs/benchmarks.md).
     candidates: int = 50
@@ -64,6 +67,8 @@ class Settings:
                 raise BadSettings(f"{name} ({getattr(self, name)}) must be between 0 and 1")
         if self.candidates < 1 or self.top_k < 1 or self.embed_batch_size < 1:
             raise BadSettings("candidates, top_k and embed_batch_size must be positive")
+        if self.embed_precision not in ("auto", "float32", "bfloat16"):
+            raise BadSettings(f"embed_precision ({self.embed_precision!r}) must be auto, float32 or bfloat16")
         if self.max_question_chars < 10:
             raise BadSettings(f"max_question_chars ({self.max_question_chars}) is too small")
 
