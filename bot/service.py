@@ -5,7 +5,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from . import answering, conversation, llm
+from . import about, answering, conversation, llm
 from .embedding import Embedder
 from .index import IndexData, load_index
 from .bilingual import LEXICON, lexicon_terms, transliterations
@@ -143,6 +143,11 @@ class Bot:
             analysed = replace(analysed, counter_strict=False)
         retriever = self.retriever
         query_vector = self.embedder.encode_queries([effective])[0]
+        field = about.asked_field(effective, analysed.language)
+        if field is not None:
+            answer = self._about_document(question, rewritten, analysed, field, query_vector, history)
+            if answer is not None:
+                return answer
         korean_terms = self._korean_terms(effective)
         if korean_terms:
             # An English question is scored against Korean sentences by its Korean terms.
@@ -209,6 +214,27 @@ class Bot:
                         answer_type=analysed.answer_type, language=analysed.language,
                         evidence=tuple(evidence), conflict=bool(different), confidence=confidence)
         return self._with_llm(answer, effective) if self.settings.llm_url else answer
+
+    def _about_document(self, question, rewritten, analysed, field, query_vector, history) -> Answer | None:
+        """A question about a document itself (its reporter, outlet, date, e-mail), answered from
+        the byline and metadata of the document the conversation is about, or the best retrieved
+        press material; None when no document states the field."""
+        previous = next((a.citations[0].doc_id for _, a in reversed(list(history))
+                         if not a.refused and a.citations), None)
+        hits = self.retriever.search(query_vector, analysed.text, k=20, dense_weight=self._dense_weight(analysed.text))
+        ranked_ids = list(dict.fromkeys(h.doc_id for h in hits))
+        document = about.choose_document(self.data.documents, field, ranked_ids, previous)
+        if document is None:
+            return None
+        found = about.field_of(document, field)
+        start, end = about.quote_bounds(document.text, found.start, found.end)
+        citation = Citation(doc_id=document.doc_id, title=document.title, date=document.date,
+                            source=document.source, quote=document.text[start:end], start=start, end=end,
+                            score=1.0, span_start=found.start, span_end=found.end, url=document.url)
+        return Answer(question=question, text=about.answer_text(field, found.value, document, analysed.language),
+                      refused=False, citations=(citation,), rewritten_question=rewritten,
+                      answer_type=f"document {field}", language=analysed.language,
+                      confidence={"document_field": 1.0})
 
     def _with_llm(self, answer: Answer, question: str) -> Answer:
         """The optional LLM's answer over the cited passages, kept only when every sentence cites

@@ -25,6 +25,9 @@ _PLACE_SUFFIX = re.compile(r"(센터|홀|회관|청사|시청|구청|공항|호�
                            r"병원|항|역|섬|산|강|시|군|구|도|주|국|읍|면|동|리|도시|지역|현장|마을|해역|해안)$")
 _ORG_SUFFIX = re.compile(r"(부|청|처|원|회|단|공사|공단|재단|협회|협의체|위원회|은행|대학교|대학|경제|신문|"
                          r"방송|일보|그룹|전자|기업|연구소|연구원|당|정부|사|랩|지주|통신|네트웍스|FIFA|UN)$")
+# Particles that say where (김대중컨벤션센터에서, 광주로); case particles that say something else.
+_LOCATIVE = {"에서", "에", "으로", "로", "에서는", "에는", "에서도", "에도", "에서의"}
+_OTHER_CASES = {"을", "를", "의", "와", "과", "도", "만", "보다", "처럼", "하고", "이나", "나", "랑", "로서", "으로서"}
 _CLAUSE_BREAK = {"SP", "SF", "SSO", "SSC", "SE"}
 _NUMBER_TAIL = {"NR", "SN"}
 _COUNTER_NOUNS = {"사", "명", "개소", "곳", "개", "원", "달러", "위안", "엔", "유로", "톤", "배",
@@ -341,14 +344,19 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str]) ->
         proper = any(w.proper for w in phrase)
         particle = phrase[-1].particle
         bonus = 0.0
+        if "/" in particle and not particle.startswith(("이/VCP", "이다")):
+            continue  # a noun made into a verb or adjective (유리하다, 조성하다) names no place or body
         if answer_type == PLACE:
-            if particle in ("에서", "에", "으로", "로", "에서는", "에는"):
-                bonus += 0.15
+            locative = particle in _LOCATIVE
+            if locative:
+                bonus += 0.25
             elif particle in ("은", "는", "이", "가"):
                 bonus -= 0.1  # the subject (광주시는 … 체결했다) acts; it is not where
+            elif particle in _OTHER_CASES:
+                bonus -= 0.25  # 기반 조성을, 광주의: an object or a modifier, not where it happened
             if _PLACE_SUFFIX.search(name):
                 bonus += 0.1
-            elif not proper:
+            elif not proper or (particle in _OTHER_CASES and not locative):
                 continue
         else:
             if _ORG_SUFFIX.search(name) or "㈜" in sentence[start:end]:
