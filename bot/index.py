@@ -23,7 +23,7 @@ from .bilingual import Glossary
 from .lexical import LexicalIndex
 from .records import Chunk, Document
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: the keyword index holds bigrams
 FILES = ("manifest.json", "index.faiss", "chunks.jsonl", "documents.jsonl", "lexical")
 
 

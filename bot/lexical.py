@@ -121,8 +121,23 @@ def _content(morphemes) -> list[str]:
     return out
 
 
+def with_bigrams(sequence: list[str], skip=frozenset()) -> list[str]:
+    """The tokens and every pair of neighbouring tokens (``협약_체결``): a question that repeats a
+    phrase of its passage scores above one that shares the same words scattered. A pair holding a
+    word in ``skip`` is left out."""
+    pairs = [f"{a}{BIGRAM_JOIN}{b}" for a, b in zip(sequence, sequence[1:]) if a not in skip and b not in skip]
+    return sequence + pairs
+
+
+# Joins a bigram's two tokens; no token holds it (kiwi splits punctuation off).
+BIGRAM_JOIN = "_"
+# BM25 parameters chosen on KorQuAD dev (docs/benchmarks.md): a lower length normalisation (b) and
+# term saturation (k1) than the textbook 1.2/0.75 suit passages of similar length with bigrams.
+BM25_K1, BM25_B = 0.9, 0.4
+
+
 class LexicalIndex:
-    """BM25 over the chunks' content morphemes; row i is chunk i."""
+    """BM25 over the chunks' content morphemes and their bigrams; row i is chunk i."""
 
     def __init__(self, retriever, size: int):
         self._bm25 = retriever
@@ -133,17 +148,18 @@ class LexicalIndex:
         """Index passages (already joined with their titles by the caller)."""
         import bm25s
 
-        corpus_tokens = tokens_many(texts)
+        corpus_tokens = [with_bigrams(t) for t in tokens_many(texts)]
         # An empty passage still needs a row so that row i stays chunk i.
         corpus_tokens = [t if t else ["\u2400"] for t in corpus_tokens]
-        retriever = bm25s.BM25(k1=1.2, b=0.75)
+        retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
         retriever.index(corpus_tokens, show_progress=False)
         return cls(retriever, len(texts))
 
     def scores(self, query: str, extra_tokens: tuple[str, ...] = ()) -> np.ndarray:
         """BM25 score of every passage for the question (zeros when no token is known);
         ``extra_tokens`` are added as they are (an English question's Korean terms)."""
-        asked = [t for t in tokens(query) if t in self._bm25.vocab_dict]
+        words = tokens(query)
+        asked = [t for t in with_bigrams(words, FRAME_WORDS) if t in self._bm25.vocab_dict]
         query_tokens = [t for t in asked if t not in FRAME_WORDS] or asked
         query_tokens += [t for t in extra_tokens if t in self._bm25.vocab_dict]
         if not query_tokens:
@@ -152,8 +168,8 @@ class LexicalIndex:
 
     @property
     def vocabulary(self) -> list[str]:
-        """Every token of the index."""
-        return list(self._bm25.vocab_dict)
+        """Every token of the index (bigrams left out)."""
+        return [t for t in self._bm25.vocab_dict if BIGRAM_JOIN not in t]
 
     def knows(self, token: str) -> bool:
         """Whether any passage has the token."""

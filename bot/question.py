@@ -151,8 +151,12 @@ def _korean_type(text: str) -> tuple[str, str | None, str]:
             return PERSON, None, subject
         if m.form in ("어디", "어디서", "어느곳"):
             # 회사는 어디: an organisation; 열린 곳은 어디: a place.
-            before = [p.form for p in morphemes[:i] if p.tag.startswith("NN")]
-            if before and before[-1] in _ORG_HEADS:
+            # Only when the body is what 어디 stands for (회사는 어디), not when 어디 says where
+            # (회사를 키워 어디에 입성).
+            previous = morphemes[i - 1] if i else None
+            head = morphemes[i - 2] if i >= 2 and previous is not None and previous.tag in ("JX", "JKS") else previous
+            locative = after is not None and after.tag == "JKB"
+            if head is not None and head.tag.startswith("NN") and head.form in _ORG_HEADS and not locative:
                 return ORG, None, subject
             return PLACE, None, subject
         if m.form in ("언제",):

@@ -19,6 +19,10 @@ from .settings import Settings
 # The answer is looked for in the sentences of the best passages (their sentences preranked by the
 # question's keywords, the best of them embedded).
 READ_PASSAGES = 5
+# A short document whose passage ranks first is read whole: a release answers "where" or "when" in
+# a sentence that shares no word with the question (협약식 … 열렸나 / 업무협약을 체결했다).
+READ_WHOLE_DOCUMENT = 8  # passages at most
+READ_EXTRA_SENTENCES = 6  # of those passages, the sentences with most of the question's keywords
 
 REFUSAL = {
     "ko": "보도자료에서 이 질문에 대한 답을 찾을 수 없습니다.",
@@ -48,9 +52,13 @@ class Bot:
 
     def _install(self, data: IndexData) -> None:
         retriever = HybridRetriever(data, self.settings.candidates, self.settings.dense_weight)
+        by_document: dict[str, list] = {}
+        for chunk in data.chunks:
+            by_document.setdefault(chunk.doc_id, []).append(chunk)
         with self._lock:
             self.data, self.retriever = data, retriever
             self._noun_cache: dict[str, frozenset[str]] = {}
+            self._chunks_of = by_document
 
     def reload(self) -> None:
         """Swap in the index on disk (after an update) without disturbing running questions."""
@@ -157,11 +165,14 @@ class Bot:
                                 dense_weight=self._dense_weight(effective), extra_terms=korean_terms)
         if not hits:
             return self._refusal(question, rewritten, analysed, [], {})
-        spans = answering.prerank(analysed, answering.sentence_spans(hits[:READ_PASSAGES]),
-                                  retriever.data.lexical.idf)
+        rest = self._rest_of_document(hits)
+        read = hits[:READ_PASSAGES] + rest
+        idf = retriever.data.lexical.idf
+        spans = answering.prerank(analysed, answering.sentence_spans(hits[:READ_PASSAGES]), idf) + \
+            answering.prerank(analysed, answering.sentence_spans(rest), idf, keep=READ_EXTRA_SENTENCES)
         sentence_vectors = self.embedder.encode_passages(
             [_span_text(hit, s, e) for hit, s, e in spans])
-        ranked = answering.candidates(analysed, hits[:READ_PASSAGES], sentence_vectors, query_vector, spans)
+        ranked = answering.candidates(analysed, read, sentence_vectors, query_vector, spans)
         pairs = answering.typed_candidates(analysed, ranked)[:40]
         clause_texts = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
         clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []
@@ -214,6 +225,20 @@ class Bot:
                         answer_type=analysed.answer_type, language=analysed.language,
                         evidence=tuple(evidence), conflict=bool(different), confidence=confidence)
         return self._with_llm(answer, effective) if self.settings.llm_url else answer
+
+    def _rest_of_document(self, hits: list[Hit]) -> list[Hit]:
+        """The passages of the first hit's document that were not retrieved, when it is short
+        (scored like the first hit): its other sentences are read too."""
+        chunks = self._chunks_of.get(hits[0].doc_id, [])
+        if len(chunks) > READ_WHOLE_DOCUMENT:
+            return []
+        taken = [(h.doc_id, h.chunk.start, h.chunk.end) for h in hits[:READ_PASSAGES]]
+        rest = []
+        for chunk in chunks:
+            if not any(d == chunk.doc_id and s < chunk.end and chunk.start < e for d, s, e in taken):
+                rest.append(Hit(chunk, hits[0].score, {"document": 1}))
+                taken.append((chunk.doc_id, chunk.start, chunk.end))
+        return rest
 
     def _about_document(self, question, rewritten, analysed, field, query_vector, history) -> Answer | None:
         """A question about a document itself (its reporter, outlet, date, e-mail), answered from

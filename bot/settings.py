@@ -31,7 +31,7 @@ class Settings:
     # Retrieval: candidates taken from each retriever before fusion, and the dense weight of the
     # weighted sum of min-max normalised scores (chosen on data: docs/benchmarks.md).
     candidates: int = 50
-    dense_weight: float = 0.5
+    dense_weight: float = 0.6
     # English questions match Korean keywords only through the lexicon and glossary: the dense side
     # leads. 0.7 chosen on the 19 English eval questions (R@1 14 vs 13 at 0.8, 12 at 0.5).
     english_dense_weight: float = 0.7

@@ -27,7 +27,9 @@ _ORG_SUFFIX = re.compile(r"(부|청|처|원|회|단|공사|공단|재단|협회|
                          r"방송|일보|그룹|전자|기업|연구소|연구원|당|정부|사|랩|지주|통신|네트웍스|FIFA|UN)$")
 # Particles that say where (김대중컨벤션센터에서, 광주로); case particles that say something else.
 _LOCATIVE = {"에서", "에", "으로", "로", "에서는", "에는", "에서도", "에도", "에서의"}
-_OTHER_CASES = {"을", "를", "의", "와", "과", "도", "만", "보다", "처럼", "하고", "이나", "나", "랑", "로서", "으로서"}
+_OTHER_CASES = {"을", "를", "의", "도", "만", "보다", "처럼", "로서", "으로서"}  # not 와/과: they list (A와 B)
+# Question nouns that ask for a named place whatever its particle (처음 참가한 나라는 어디).
+_PLACE_FRAMES = {"나라", "국가", "도시", "지역", "곳", "지방", "섬", "대륙", "국적", "출신", "고향"}
 _CLAUSE_BREAK = {"SP", "SF", "SSO", "SSC", "SE"}
 _NUMBER_TAIL = {"NR", "SN"}
 _COUNTER_NOUNS = {"사", "명", "개소", "곳", "개", "원", "달러", "위안", "엔", "유로", "톤", "배",
@@ -226,6 +228,10 @@ def _words(sentence: str, morphemes) -> list[_Word]:
                 proper = proper or m.tag in ("NNP", "SL")
             else:
                 found = found or (m.form if m.tag.startswith("J") or m.tag == "VCP" else f"{m.form}/{m.tag}")
+        if head_end == a and current[0].tag.startswith("J") and words and not words[-1].particle:
+            # A particle typed apart from its noun (COEX 에서): it still belongs to that noun.
+            words[-1] = _Word(words[-1].start, words[-1].end, words[-1].head_end, current[0].form,
+                              words[-1].proper)
         words.append(_Word(a, b, head_end, found or particle, proper))
         current.clear()
 
@@ -333,6 +339,13 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str]) ->
         while phrase and (re.fullmatch(r"[\d.,]+(년|월|일|시|분)?|지난|이날|오전|오후|올해|지난해|현지|당시",
                                        sentence[phrase[0].start:phrase[0].head_end])):
             phrase = phrase[1:]
+        # AI유치기업협의체 대표로, 전창호 ㈜지아이랩 대표는: the body is the phrase before its role
+        # word (and after the person's name).
+        while answer_type == ORG and len(phrase) > 1 and _is_role(sentence[phrase[-1].start:phrase[-1].head_end]):
+            phrase = phrase[:-1]
+            if len(phrase) > 1 and _name_like(sentence, phrase[:1]) and not _ORG_SUFFIX.search(
+                    sentence[phrase[0].start:phrase[0].head_end]):
+                phrase = phrase[1:]
         if not phrase:
             continue
         start, end = phrase[0].start, phrase[-1].head_end
@@ -358,6 +371,8 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str]) ->
                 bonus += 0.1
             elif not proper or (particle in _OTHER_CASES and not locative):
                 continue
+            elif not locative and not keywords & _PLACE_FRAMES:
+                continue  # a proper noun that is neither where (에서) nor asked as a country or city
         else:
             if _ORG_SUFFIX.search(name) or "㈜" in sentence[start:end]:
                 bonus += 0.15
