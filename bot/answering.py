@@ -123,12 +123,12 @@ class Choice:
     alternatives: tuple = ()  # every scored typed span (Scored), for evidence and conflicts
 
 
-def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_read: int = 10):
+def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_read: int = 16):
     """(candidate, SpanCandidate) pairs of the expected type in the best sentences."""
     pairs = []
     for candidate in ranked[:sentences_to_read]:
         for span in typed_spans(candidate.text, question.answer_type, question.keywords, question.counter,
-                                question.counter_strict):
+                                question.counter_strict, question.counted):
             pairs.append((candidate, span))
     return pairs
 
@@ -163,7 +163,7 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
         inside = sum(w for k, w in weights.items() if k in clause) / total
         near = _proximity(candidate.text, span, weights) / total
         in_value = any(k == span.value for k in keywords) or \
-            re.sub(r"\s", "", span.value) in re.sub(r"\s", "", question.text)
+            _bare(span.value) in _bare(question.text)
         score = 0.5 * candidate.score + clause_cos + span.bonus + 1.0 * inside + 0.3 * near \
             - (0.5 if in_value else 0.0) + 0.5 * covered.get(candidate.hit.doc_id, 1.0)
         scored.append(Scored(score, inside, candidate, _span(question, candidate, span)))
@@ -198,6 +198,11 @@ def _span(question: Question, candidate: Candidate, span) -> Span:
         else max(span.end, head_end_at(text, span.end - 1))
     context = text[context_start:context_end].strip()
     return Span(candidate.start + span.start, candidate.start + span.end, span.value, context)
+
+
+def _bare(text: str) -> str:
+    """Text without spaces and company marks (㈜지아이랩 repeats the question's 지아이랩)."""
+    return re.sub(r"\s|㈜|\(주\)", "", text)
 
 
 def _same_value(a: str, b: str) -> bool:

@@ -46,6 +46,12 @@ _EN_COUNTERS = {w: "명" for w in ("people", "persons", "passengers", "athletes"
 _EN_COUNTERS.update({w: "개" for w in ("companies", "firms", "businesses", "institutions",
                                         "organizations", "organisations", "countries", "nations",
                                         "offices", "agencies", "partners", "places", "sites")})
+# What "how many X" counts, as the Korean noun beside the number (승객 291명, 2,861명의 선수).
+_EN_COUNTED = {"people": (), "passengers": ("승객",), "athletes": ("선수",), "players": ("선수",),
+               "companies": ("기업",), "firms": ("기업",), "countries": ("국가",), "nations": ("국가",),
+               "students": ("학생",), "employees": ("직원",), "workers": ("근로자",), "victims": ("피해자",),
+               "members": ("회원",), "shareholders": ("주주",), "professors": ("교수",), "residents": ("주민",),
+               "visitors": ("관람객",), "soldiers": ("군인",), "patients": ("환자",), "children": ("어린이",)}
 _EN_STOP = {"how", "many", "much", "what", "which", "who", "whom", "whose", "where", "when", "is",
             "are", "was", "were", "the", "a", "an", "of", "in", "on", "at", "to", "did", "does",
             "do", "and", "for", "by", "with", "that", "this", "it", "its", "there", "number",
@@ -65,6 +71,7 @@ class Question:
     nouns: tuple[str, ...] = ()  # what a passage must mention to answer it (Korean questions)
     compounds: tuple[str, ...] = ()  # words whose nominal part is more than one keyword (순투자액)
     counter_strict: bool = True  # a value with another unit is no answer (몇 명: not 53분)
+    counted: str | None = None  # what a count counts (선수는 몇 명 -> 선수; how many athletes -> 선수)
 
 
 def content_keywords(question: "Question") -> list[str]:
@@ -114,7 +121,11 @@ def analyse(text: str) -> Question:
             asked = re.search(r"\bhow many ([a-z]+)(?: ([a-z]+))?", text.lower())
             for word in (asked.groups() if asked else ()):
                 counter = counter or _EN_COUNTERS.get(word or "")
-        return Question(text, language, answer_type, keywords, counter, "")
+        counted = None
+        if answer_type == COUNT:
+            asked = re.search(r"\bhow many ([a-z]+)", text.lower())
+            counted = next(iter(_EN_COUNTED.get(asked.group(1), ())), None) if asked else None
+        return Question(text, language, answer_type, keywords, counter, "", counted=counted)
     answer_type, counter, subject = _korean_type(text)
     asked = QUESTION_WORDS | FRAME_WORDS | {counter} | COUNTERS
     keywords = tuple(tokens(text))
@@ -122,7 +133,26 @@ def analyse(text: str) -> Question:
                       if h not in keywords and h not in asked and not any(h.endswith(c) for c in COUNTERS if c))
     return Question(text, language, answer_type, keywords, counter, subject,
                     tuple(n for n in dict.fromkeys(nouns(text)) if n not in asked and not (counter and n in counter)),
-                    compounds)
+                    compounds, counted=counted_noun(text) if answer_type in (COUNT, NUMBER) else None)
+
+
+def counted_noun(text: str) -> str | None:
+    """The noun a Korean count question counts: the topic or subject just before 몇 (선수는 몇 명,
+    승객이 몇 명), or the noun after 몇 명의 (몇 명의 선수); None when it names none."""
+    morphemes = kiwi().tokenize(text)
+    for i, m in enumerate(morphemes):
+        if m.form != "몇":
+            continue
+        k = i - 1
+        while k >= 0 and morphemes[k].tag in ("JX", "JKS"):
+            k -= 1
+        if k >= 0 and morphemes[k].tag in ("NNG", "NNP") and morphemes[k].form not in FRAME_WORDS:
+            return morphemes[k].form
+        for j in range(i + 1, min(i + 5, len(morphemes) - 1)):
+            if morphemes[j].tag == "JKG" and morphemes[j + 1].tag in ("NNG", "NNP"):
+                return morphemes[j + 1].form
+        return None
+    return None
 
 
 def _korean_type(text: str) -> tuple[str, str | None, str]:

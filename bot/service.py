@@ -188,13 +188,16 @@ class Bot:
         support = max(c.score for c in ranked if c.hit.doc_id == best.hit.doc_id)
         confidence = {"sentence": round(support, 4), "chosen": round(best.score, 4),
                       "choice": round(choice.score, 4)}
+        if span is not None:
+            confidence["inside"] = round(choice.inside, 4)
         if analysed.language == "ko":
             mentioned = self._document_nouns(best.hit.doc_id)
             confidence["coverage"] = round(answering.coverage(analysed, mentioned, retriever.data.lexical.idf), 4)
         threshold = (self.settings.english_refusal_threshold if analysed.language == "en"
                      else self.settings.refusal_threshold)
         if support < threshold or \
-                confidence.get("coverage", 1.0) < self.settings.refusal_coverage:
+                confidence.get("coverage", 1.0) < self.settings.refusal_coverage or \
+                confidence.get("inside", 1.0) < self.settings.refusal_inside:
             return self._refusal(question, rewritten, analysed, ranked, confidence)
         same, different = answering.corroboration(analysed, choice)
         text = answering.short_answer(analysed, span, best)

@@ -46,6 +46,10 @@ class Settings:
     english_refusal_threshold: float = 0.80  # cross-lingual cosines run lower
     # and the IDF-weighted share of a Korean question's nouns that the answering document mentions:
     refusal_coverage: float = 0.55
+    # and, for a typed answer (a number, name, place, date), the IDF-weighted share of the
+    # question's keywords inside the clause that holds the value (지아이랩 본사 주소는 어디: the clause
+    # "6일 오후 김대중컨벤션센터에서" names neither 본사 nor 주소):
+    refusal_inside: float = 0.0
     max_question_chars: int = 500
     top_k: int = 5
     llm_url: str | None = None  # an OpenAI-compatible chat endpoint; off by default
@@ -62,7 +66,8 @@ class Settings:
             raise BadSettings(
                 f"chunk_overlap ({self.chunk_overlap}) must be >= 0 and smaller than "
                 f"chunk_size ({self.chunk_size})")
-        for name in ("dense_weight", "english_dense_weight", "refusal_coverage", "glossary_threshold"):
+        for name in ("dense_weight", "english_dense_weight", "refusal_coverage", "refusal_inside",
+                     "glossary_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise BadSettings(f"{name} ({getattr(self, name)}) must be between 0 and 1")
         if self.candidates < 1 or self.top_k < 1 or self.embed_batch_size < 1:

@@ -66,14 +66,14 @@ class SpanCandidate:
 
 
 def typed_spans(sentence: str, answer_type: str, keywords: tuple[str, ...],
-                counter: str | None, strict: bool = True) -> list[SpanCandidate]:
+                counter: str | None, strict: bool = True, counted: str | None = None) -> list[SpanCandidate]:
     """Every value of ``answer_type`` in ``sentence`` (empty for untyped questions)."""
     morphemes = list(_morphemes(sentence))
     if not morphemes:
         return []
     clauses = _clauses(sentence, morphemes)
     if answer_type in (COUNT, NUMBER):
-        raw = _numbers(sentence, morphemes, counter, strict)
+        raw = _numbers(sentence, morphemes, counter, strict, counted)
     elif answer_type == DATE:
         raw = _dates(sentence, morphemes)
     elif answer_type == PERSON:
@@ -104,7 +104,19 @@ def _clauses(sentence: str, morphemes) -> list[tuple[int, int]]:
     return spans or [(0, len(sentence))]
 
 
-def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True) -> list[tuple[int, int, float]]:
+def _counts(morphemes, i: int, j: int) -> str | None:
+    """The noun a number counts: the word right before it (승객 380명, 교수 7명) or after its 의
+    (2,861명의 선수); None when neither is there."""
+    before = morphemes[i - 1] if i else None
+    if before is not None and before.tag in ("NNG", "NNP") and before.start + before.len < morphemes[i].start:
+        return before.form
+    if j + 2 < len(morphemes) and morphemes[j + 1].tag == "JKG" and morphemes[j + 2].tag in ("NNG", "NNP"):
+        return morphemes[j + 2].form
+    return None
+
+
+def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
+             counted: str | None = None) -> list[tuple[int, int, float]]:
     out = []
     i = 0
     while i < len(morphemes):
@@ -159,6 +171,11 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True)
             bonus += 0.05  # 얼마: 10만원, 1.5km rather than a bare number
         if unit and unit.strip() and unit.strip()[0] in "년월일" and counter not in ("년", "월", "일"):
             bonus -= 0.3
+        if counted:
+            # 선수는 몇 명: 2,861명의 선수, not 총 7명이 (성화를) 이어받았고.
+            noun = _counts(morphemes, i, j)
+            if noun and (counted in noun or noun in counted):
+                bonus += 0.3
         out.append((start, end, bonus))
         i = j + 1
     return out
@@ -336,7 +353,7 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str]) ->
     words = _words(sentence, morphemes)
     out = []
     for phrase in _phrases(words):
-        while phrase and (re.fullmatch(r"[\d.,]+(년|월|일|시|분)?|지난|이날|오전|오후|올해|지난해|현지|당시",
+        while phrase and (re.fullmatch(r"[\d.,]+(년|월|일|시|분)?|지난|이날|오전|오후|올해|지난해|현지|당시|이번|금번|해당|한편|또한|최근",
                                        sentence[phrase[0].start:phrase[0].head_end])):
             phrase = phrase[1:]
         # AI유치기업협의체 대표로, 전창호 ㈜지아이랩 대표는: the body is the phrase before its role

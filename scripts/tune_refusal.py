@@ -25,7 +25,7 @@ def main() -> int:
     parser.add_argument("--questions", default="eval/questions.jsonl")
     args = parser.parse_args()
     settings = Settings.from_env(index_dir=args.index).with_(
-        refusal_threshold=0.0, english_refusal_threshold=0.0, refusal_coverage=0.0)
+        refusal_threshold=0.0, english_refusal_threshold=0.0, refusal_coverage=0.0, refusal_inside=0.0)
     bot = Bot.load(settings=settings)
     evidence: dict[str, dict] = {}
     ask = bot.ask
@@ -39,22 +39,22 @@ def main() -> int:
     run = run_eval(bot, load_questions(args.questions))
     rows = [(evidence[r.question], r) for r in run.results]
     grid = itertools.product([x / 100 for x in range(70, 101)], [x / 100 for x in range(66, 86)],
-                             [x / 20 for x in range(0, 17)])
+                             [x / 20 for x in range(0, 17)], [x / 20 for x in range(0, 11)])
     best = None
-    for ko_threshold, en_threshold, coverage in grid:
+    for ko_threshold, en_threshold, coverage, inside in grid:
         right = 0
         for conf, result in rows:
             refuse = conf["typed_miss"] or conf.get("sentence", 0) < (
                 en_threshold if conf["lang"] == "en" else ko_threshold) \
-                or conf.get("coverage", 1.0) < coverage
+                or conf.get("coverage", 1.0) < coverage or conf.get("inside", 1.0) < inside
             right += (refuse if result.unanswerable else (not refuse and result.correct))
-        key = (right, -ko_threshold, -coverage, -en_threshold)
+        key = (right, -ko_threshold, -coverage, -inside, -en_threshold)
         if best is None or key > best[0]:
-            best = (key, ko_threshold, en_threshold, coverage)
-    (right, *_), ko_threshold, en_threshold, coverage = best
+            best = (key, ko_threshold, en_threshold, coverage, inside)
+    (right, *_), ko_threshold, en_threshold, coverage, inside = best
     print(json.dumps({"questions": len(rows), "right": right, "refusal_threshold": ko_threshold,
-                      "english_refusal_threshold": en_threshold, "refusal_coverage": coverage},
-                     indent=2))
+                      "english_refusal_threshold": en_threshold, "refusal_coverage": coverage,
+                      "refusal_inside": inside}, indent=2))
     return 0
 
 
