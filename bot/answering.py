@@ -128,7 +128,7 @@ def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_r
     pairs = []
     for candidate in ranked[:sentences_to_read]:
         for span in typed_spans(candidate.text, question.answer_type, question.keywords, question.counter,
-                                question.counter_strict, question.counted):
+                                question.counter_strict, question.counted, question.where):
             pairs.append((candidate, span))
     return pairs
 
@@ -198,6 +198,16 @@ def _span(question: Question, candidate: Candidate, span) -> Span:
         else max(span.end, head_end_at(text, span.end - 1))
     context = text[context_start:context_end].strip()
     return Span(candidate.start + span.start, candidate.start + span.end, span.value, context)
+
+
+# Counters that name what they count: 4개사 are companies, 91개국 countries.
+_COUNTER_NOUNS = {"사": ("회사", "기업", "업체", "기관"), "국": ("나라", "국가")}
+
+
+def counter_names(value: str, counted: str) -> bool:
+    """Whether the value's counter itself says what is counted (본사를 옮긴 회사는 몇 곳: 4개사)."""
+    unit = re.sub(r"[\d\s,.여]", "", value)
+    return any(unit.endswith(c) and counted in nouns for c, nouns in _COUNTER_NOUNS.items())
 
 
 def _bare(text: str) -> str:

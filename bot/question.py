@@ -72,6 +72,7 @@ class Question:
     compounds: tuple[str, ...] = ()  # words whose nominal part is more than one keyword (순투자액)
     counter_strict: bool = True  # a value with another unit is no answer (몇 명: not 53분)
     counted: str | None = None  # what a count counts (선수는 몇 명 -> 선수; how many athletes -> 선수)
+    where: bool = False  # asks where something happened (어디에서, 어디서, 어디에; where was … held)
 
 
 def content_keywords(question: "Question") -> list[str]:
@@ -133,7 +134,8 @@ def analyse(text: str) -> Question:
                       if h not in keywords and h not in asked and not any(h.endswith(c) for c in COUNTERS if c))
     return Question(text, language, answer_type, keywords, counter, subject,
                     tuple(n for n in dict.fromkeys(nouns(text)) if n not in asked and not (counter and n in counter)),
-                    compounds, counted=counted_noun(text) if answer_type in (COUNT, NUMBER) else None)
+                    compounds, counted=counted_noun(text) if answer_type in (COUNT, NUMBER) else None,
+                    where=answer_type == PLACE and re.search(r"어디\s*(에서|서|에)(?!(이|인|였|입|요))", text) is not None)
 
 
 def counted_noun(text: str) -> str | None:
@@ -146,8 +148,10 @@ def counted_noun(text: str) -> str | None:
         k = i - 1
         while k >= 0 and morphemes[k].tag in ("JX", "JKS"):
             k -= 1
-        if k >= 0 and morphemes[k].tag in ("NNG", "NNP") and morphemes[k].form not in FRAME_WORDS:
-            return morphemes[k].form
+        if k < i - 1 and k >= 0 and morphemes[k].form in ("수", "개수", "숫자", "규모"):
+            k -= 1  # 문서 수는 몇 개: the documents are counted
+        if k < i - 1 and k >= 0 and morphemes[k].tag in ("NNG", "NNP") and morphemes[k].form not in FRAME_WORDS:
+            return morphemes[k].form  # only a topic or subject (선수는 몇 명), not 대국 몇 수
         for j in range(i + 1, min(i + 5, len(morphemes) - 1)):
             if morphemes[j].tag == "JKG" and morphemes[j + 1].tag in ("NNG", "NNP"):
                 return morphemes[j + 1].form

@@ -190,6 +190,11 @@ class Bot:
                       "choice": round(choice.score, 4)}
         if span is not None:
             confidence["inside"] = round(choice.inside, 4)
+        if span is not None and analysed.counted and analysed.counted not in best.text \
+                and not answering.counter_names(span.value, analysed.counted):
+            # 지아이랩 직원은 몇 명: a sentence that never says 직원 (교수 7명) counts something else.
+            confidence["counted"] = 0.0
+            return self._refusal(question, rewritten, analysed, ranked, confidence)
         if analysed.language == "ko":
             mentioned = self._document_nouns(best.hit.doc_id)
             confidence["coverage"] = round(answering.coverage(analysed, mentioned, retriever.data.lexical.idf), 4)

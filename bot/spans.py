@@ -35,6 +35,8 @@ _NUMBER_TAIL = {"NR", "SN"}
 _COUNTER_NOUNS = {"사", "명", "개소", "곳", "개", "원", "달러", "위안", "엔", "유로", "톤", "배",
                   "퍼센트", "가구", "건", "채", "대", "척", "편", "권", "마리", "그루", "표", "석"}
 _UNIT = re.compile(r"(?i)k?m|cm|mm|kg|g|t|ha|ml|l|mw|kw|gw|gb|tb|km2|m2")
+# Counters of measures, never written as a bare number (unlike 헬스케어 분야 8 for 몇 곳).
+_MEASURES = {"원", "달러", "위안", "엔", "유로", "살", "세", "억", "만"}
 _DATE_UNITS = {"년", "월", "일", "시", "분", "년도", "분기"}
 _TIME_WORDS = {"오전", "오후", "새벽", "저녁", "밤", "낮", "아침", "정오", "자정", "이날", "전날", "다음날",
                "올해", "지난해", "작년", "내년", "현지", "시간"}
@@ -66,7 +68,8 @@ class SpanCandidate:
 
 
 def typed_spans(sentence: str, answer_type: str, keywords: tuple[str, ...],
-                counter: str | None, strict: bool = True, counted: str | None = None) -> list[SpanCandidate]:
+                counter: str | None, strict: bool = True, counted: str | None = None,
+                where: bool = False) -> list[SpanCandidate]:
     """Every value of ``answer_type`` in ``sentence`` (empty for untyped questions)."""
     morphemes = list(_morphemes(sentence))
     if not morphemes:
@@ -79,7 +82,7 @@ def typed_spans(sentence: str, answer_type: str, keywords: tuple[str, ...],
     elif answer_type == PERSON:
         raw = _persons(sentence, morphemes, set(keywords))
     elif answer_type in (PLACE, ORG):
-        raw = _entities(sentence, morphemes, answer_type, set(keywords))
+        raw = _entities(sentence, morphemes, answer_type, set(keywords), where)
     else:
         return []
     out = []
@@ -167,6 +170,9 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
                 i = j + 1
                 continue  # 몇 명 is not answered by 53분, 피해액 not by 17 미터
             bonus -= 0.3
+        elif counter in _MEASURES and strict:
+            i = j + 1
+            continue  # money and ages are never written bare: 예산은 몇 원 is not 빅데이터 분야 28
         elif not counter and unit.strip():
             bonus += 0.05  # 얼마: 10만원, 1.5km rather than a bare number
         if unit and unit.strip() and unit.strip()[0] in "년월일" and counter not in ("년", "월", "일"):
@@ -293,6 +299,9 @@ def _name_like(sentence: str, words: list[_Word]) -> bool:
     text = " ".join(sentence[w.start:w.head_end] for w in words)
     if text in _NOT_NAMES or _PLACE_SUFFIX.search(text) and len(words) == 1 and not words[0].proper:
         return False
+    if any(text.startswith(place) and len(text) > len(place) for place in _NOT_NAMES if len(place) >= 2) \
+            and _PLACE_SUFFIX.search(text):
+        return False  # 대전역, 서울시: a place named after a city
     parts = text.split()
     if len(parts) == 1:
         return bool(re.fullmatch(r"[가-힣]{2,4}", text))
@@ -347,7 +356,8 @@ def _persons(sentence: str, morphemes, keywords: set[str]) -> list[tuple[int, in
     return [(a, b, bonus) for (a, b), bonus in out.items()]
 
 
-def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str]) -> list[tuple[int, int, float]]:
+def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str],
+              where: bool = False) -> list[tuple[int, int, float]]:
     """Places and organisations: whole noun phrases (서울 광진구 뚝섬한강공원 제2주차장), without a
     leading date or time (6일 오후 김대중컨벤션센터)."""
     words = _words(sentence, morphemes)
@@ -383,6 +393,8 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str]) ->
             elif particle in ("은", "는", "이", "가"):
                 bonus -= 0.1  # the subject (광주시는 … 체결했다) acts; it is not where
             elif particle in _OTHER_CASES:
+                if where:
+                    continue  # 어디에서 열렸나: 중심도시를 (an object) is not where
                 bonus -= 0.25  # 기반 조성을, 광주의: an object or a modifier, not where it happened
             if _PLACE_SUFFIX.search(name):
                 bonus += 0.1
