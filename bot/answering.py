@@ -14,7 +14,7 @@ import numpy as np
 
 from .chunking import sentences
 from .lexical import kiwi, tokens_many
-from .question import content_keywords, COUNT, NUMBER, OTHER, PERSON, THING, YESNO, Question
+from .question import content_keywords, COUNT, DATE, NUMBER, OTHER, PERSON, THING, YESNO, Question
 from .spans import head_end_at, typed_spans
 from .records import Citation, Hit
 
@@ -306,7 +306,27 @@ def short_answer(question: Question, span: Span | None, candidate: Candidate) ->
         text = f"{value}입니다."
     if span.context and span.context != span.value:
         text += f" (“{span.context}”)"
+    release = candidate.hit.chunk.meta.get("date")
+    if question.answer_type == DATE and release and not re.search(r"\d{4}\s*년|\d{4}[-.]", value):
+        text += f" [기사 날짜 {release}]"  # 6일 오후: the day of the month of this release
     return _clip(text)
+
+
+_RELATIVE_DAYS = ("이날", "당일", "같은 날", "이 날", "오늘")
+
+
+def resolve_relative_date(choice: "Choice") -> "Choice":
+    """A date said only as 이날 ("that day") points back to the day its document named first:
+    answer with that span (6일 오후) when the same document states one among the scored spans."""
+    if choice.span is None or not choice.span.value.startswith(_RELATIVE_DAYS):
+        return choice
+    doc_id = choice.candidate.hit.doc_id
+    stated = [x for x in choice.alternatives
+              if x.candidate.hit.doc_id == doc_id and re.search(r"\d", x.span.value)]
+    if not stated:
+        return choice
+    first = min(stated, key=lambda x: x.span.start)
+    return Choice(first.candidate, first.span, choice.score, choice.inside, choice.alternatives)
 
 
 def citation(candidate: Candidate, span: Span | None = None, score: float | None = None) -> Citation:

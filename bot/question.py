@@ -159,6 +159,24 @@ def counted_noun(text: str) -> str | None:
     return None
 
 
+_PERSON_HEADS = ("사람", "인물", "선수", "주인공", "우승자", "수상자", "창업자", "설립자", "당선자", "당선인")
+_PLACE_HEADS = ("곳", "지역", "나라", "국가", "도시", "개최지", "출신지", "장소")
+_DATE_HEADS = ("연도", "시기", "날짜", "해")
+
+
+def _head_type(noun: str) -> str | None:
+    """What a question that ends on a noun with no question word asks for (…한 선수는? a person)."""
+    if noun in _PERSON_HEADS or noun in _ROLE_WORDS or noun.endswith(_ROLE_WORDS):
+        return PERSON
+    if noun in _PLACE_HEADS:
+        return PLACE
+    if noun in _DATE_HEADS:
+        return DATE
+    if noun in _ORG_HEADS or noun.endswith(("팀", "구단", "회사")):
+        return ORG
+    return None
+
+
 def _korean_type(text: str) -> tuple[str, str | None, str]:
     morphemes = kiwi().tokenize(text)
     for i, m in enumerate(morphemes):
@@ -213,6 +231,9 @@ def _korean_type(text: str) -> tuple[str, str | None, str]:
             if frame:
                 kind, counter = _FRAME_TYPES[frame]
                 return kind, counter, text.rstrip("?？.! ")  # 세종시 출범 당시 인구는 …입니다
+            head = _head_type(m.form)
+            if head and re.search(r"(은|는)\s*[?？]?\s*$", text):
+                return head, None, text.rstrip("?？.! ")  # MVP를 받은 선수는? 이대호의 소속팀은?
             break
     if "이름" in forms or "성함" in forms:
         if any(f in _ROLE_WORDS or f.endswith(_ROLE_WORDS) for f in forms):

@@ -182,6 +182,7 @@ class Bot:
         choice = answering.choose(analysed, ranked, pairs, clause_scores, idf, doc_coverage)
         if choice is None:
             return self._refusal(question, rewritten, analysed, ranked, {})
+        choice = answering.resolve_relative_date(choice)
         best, span = choice.candidate, choice.span
         # Evidence that the answering document discusses the question: its best sentence (the
         # value may sit in a neighbouring sentence that shares fewer words with the question).
