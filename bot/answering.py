@@ -14,12 +14,13 @@ import numpy as np
 
 from .chunking import sentences
 from .lexical import kiwi, tokens_many
-from .question import content_keywords, COUNT, DATE, NUMBER, OTHER, PERSON, THING, YESNO, Question
+from .question import content_keywords, COUNT, DATE, NUMBER, ORG, OTHER, PERSON, PLACE, THING, YESNO, Question
 from .spans import head_end_at, typed_spans
 from .records import Citation, Hit
 
 _NUMERIC = {COUNT, NUMBER}
 _UNTYPED = {OTHER, THING, YESNO}
+_ENTITIES = {PERSON, PLACE, ORG}  # a name that holds the question's own words (내야수 이대호) is not its answer
 
 
 @dataclass(frozen=True)
@@ -127,7 +128,8 @@ def typed_candidates(question: Question, ranked: list[Candidate], sentences_to_r
     """(candidate, SpanCandidate) pairs of the expected type in the best sentences."""
     pairs = []
     for candidate in ranked[:sentences_to_read]:
-        for span in typed_spans(candidate.text, question.answer_type, question.keywords, question.counter,
+        for span in typed_spans(candidate.text, question.answer_type, question.keywords + question.compounds,
+                                question.counter,
                                 question.counter_strict, question.counted, question.where):
             pairs.append((candidate, span))
     return pairs
@@ -163,7 +165,8 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
         inside = sum(w for k, w in weights.items() if k in clause) / total
         near = _proximity(candidate.text, span, weights) / total
         in_value = any(k == span.value for k in keywords) or \
-            _bare(span.value) in _bare(question.text)
+            _bare(span.value) in _bare(question.text) or \
+            (question.answer_type in _ENTITIES and any(len(k) > 2 and k in span.value for k in keywords))
         score = 0.5 * candidate.score + clause_cos + span.bonus + 1.0 * inside + 0.3 * near \
             - (0.5 if in_value else 0.0) + 0.5 * covered.get(candidate.hit.doc_id, 1.0)
         scored.append(Scored(score, inside, candidate, _span(question, candidate, span)))

@@ -329,7 +329,9 @@ def _persons(sentence: str, morphemes, keywords: set[str]) -> list[tuple[int, in
         heads = [sentence[w.start:w.head_end] for w in phrase]
         roles = [i for i, h in enumerate(heads) if _is_role(h)]
         if roles:
-            asked = any(k in heads[i] for i in roles for k in keywords if len(k) > 1)
+            # The role the question names (문화재청장 … 누구: 청장 이건무).
+            asked = any(k in heads[i] or (len(heads[i]) > 1 and k.endswith(heads[i]))
+                        for i in roles for k in keywords if len(k) > 1)
             bonus = 0.3 + (0.2 if asked else 0.0)
             first, last = roles[0], roles[-1]
             after = phrase[last + 1:last + 3]
