@@ -20,6 +20,7 @@ from .records import Citation, Hit
 
 _NUMERIC = {COUNT, NUMBER}
 _UNTYPED = {OTHER, THING, YESNO}
+EXTRA_WEIGHT = 0.5  # of the share of a clause's words the question does not ask about
 _ENTITIES = {PERSON, PLACE, ORG}  # a name that holds the question's own words (내야수 이대호) is not its answer
 
 
@@ -160,15 +161,22 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
             weights[compound] = max(idf(p) if idf else 1.0 for p in parts) / \
                 math.sqrt(max(1, len({cl for cl in clauses if compound in cl})))
     total = sum(weights.values()) or 1.0
+    asked = set(question.keywords) | set(question.compounds)
+    # What a clause says besides the value that the question does not ask about: a clause that
+    # restricts (처음으로 … 참가하는 국가는 … 2개 국가) answers a narrower question than the one asked.
+    clause_tokens = tokens_many([c[:s.start - s.clause_start] + " " + c[s.end - s.clause_start:]
+                                 for c, (_, s) in zip(clauses, pairs)]) if pairs else []
     scored = []
-    for (candidate, span), clause, clause_cos in zip(pairs, clauses, clause_scores):
+    for (candidate, span), clause, clause_cos, words in zip(pairs, clauses, clause_scores, clause_tokens):
         inside = sum(w for k, w in weights.items() if k in clause) / total
+        content = [w for w in words if len(w) > 1 and not w.isdigit()]
+        extra = sum(1 for w in content if not any(w in k or k in w for k in asked)) / len(content) if content else 0.0
         near = _proximity(candidate.text, span, weights) / total
         in_value = any(k == span.value for k in keywords) or \
             _bare(span.value) in _bare(question.text) or \
             (question.answer_type in _ENTITIES and any(len(k) > 2 and k in span.value for k in keywords))
         score = 0.5 * candidate.score + clause_cos + span.bonus + 1.0 * inside + 0.3 * near \
-            - (0.5 if in_value else 0.0) + 0.5 * covered.get(candidate.hit.doc_id, 1.0)
+            - (0.5 if in_value else 0.0) + 0.5 * covered.get(candidate.hit.doc_id, 1.0) - EXTRA_WEIGHT * extra
         scored.append(Scored(score, inside, candidate, _span(question, candidate, span)))
     if not scored:
         return None
