@@ -111,17 +111,32 @@ def choose_document(documents: dict[str, Document], name: str, ranked_ids: list[
     return next((documents[i] for i in ranked_ids if has(i)), None)
 
 
-def answer_text(name: str, value: str, document: Document, language: str) -> str:
-    """The short answer: the value, and which document it belongs to."""
-    title = document.title if len(document.title) <= 50 else document.title[:49] + "…"
+def answer_text(name: str, found: Found, document: Document, language: str) -> str:
+    """The short answer: the value, then the byline it is quoted from (or, for a date, which
+    document it is the date of)."""
+    value = found.value
+    title = document.title if len(document.title) <= 40 else document.title[:39] + "…"
+    where = f"「{title}」"
+    if found.start is not None:
+        where = f"“{byline(document.text, found.start, found.end)}”"
     if language == "en":
         label = {REPORTER: "Reporter", SOURCE: "Published by", DATE: "Dated", EMAIL: "E-mail"}[name]
-        return f"{label}: {value} (“{title}”)"
+        return f"{label}: {value} ({where})"
     if name == DATE:
         value = f"{korean_date(value)} ({value})"
     label = {REPORTER: "기사를 쓴 기자는 {v} 기자입니다.", SOURCE: "이 기사를 낸 곳은 {v}입니다.",
              DATE: "이 기사의 날짜는 {v}입니다.", EMAIL: "기자 이메일은 {v}입니다."}[name]
-    return label.format(v=value) + f" (“{title}”)"
+    return label.format(v=value) + f" ({where})"
+
+
+def byline(text: str, start: int, end: int) -> str:
+    """The words around a located value: the bracketed byline that holds it
+    (``[아시아경제 호남취재본부 박선강 기자]``), else up to 30 characters either side on its line."""
+    open_at, close_at = text.rfind("[", 0, start), text.find("]", end)
+    if open_at >= 0 and 0 <= close_at - open_at <= 80 and "\n" not in text[open_at:close_at]:
+        return text[open_at:close_at + 1]
+    line_start, line_end = quote_bounds(text, start, end)
+    return text[max(line_start, start - 30):min(line_end, end + 30)].strip()
 
 
 def korean_date(iso: str) -> str:

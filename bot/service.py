@@ -265,7 +265,7 @@ class Bot:
         citation = Citation(doc_id=document.doc_id, title=document.title, date=document.date,
                             source=document.source, quote=document.text[start:end], start=start, end=end,
                             score=1.0, span_start=found.start, span_end=found.end, url=document.url)
-        return Answer(question=question, text=about.answer_text(field, found.value, document, analysed.language),
+        return Answer(question=question, text=about.answer_text(field, found, document, analysed.language),
                       refused=False, citations=(citation,), rewritten_question=rewritten,
                       answer_type=f"document {field}", language=analysed.language,
                       confidence={"document_field": 1.0})
