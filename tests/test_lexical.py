@@ -19,3 +19,20 @@ def test_bm25_ranks_the_passage_sharing_the_rare_word_first():
     scores = index.scores("헬스케어 기업은 몇 곳?")
     assert list(scores.argsort()[::-1]) == [1, 2, 0]
     assert index.scores("완전히 무관한 단어").max() == 0
+
+
+def test_bigrams_rank_the_passage_that_repeats_the_questions_phrase_first():
+    # Both passages hold 업무, 협약 and 체결; only the first says them as the question does.
+    passages = ["광주시는 업무협약을 체결했고 기업 지원을 밝혔다.",
+                "업무 지원과 협약 기업의 체결 대상을 밝혔다."]
+    index = LexicalIndex.build(passages)
+    scores = index.scores("업무협약 체결")
+    assert scores[0] > scores[1] > 0
+    assert "업무_협약" not in index.vocabulary  # bigrams never reach the English glossary
+
+
+def test_with_bigrams_skips_pairs_holding_a_frame_word():
+    from bot.lexical import with_bigrams
+
+    assert with_bigrams(["협약식", "장소", "어디"], frozenset({"장소", "어디"})) == ["협약식", "장소", "어디"]
+    assert with_bigrams(["업무", "협약"]) == ["업무", "협약", "업무_협약"]

@@ -35,3 +35,14 @@ def test_bad_values_are_refused_with_a_message_that_names_the_fix(changes, messa
 def test_a_non_numeric_environment_value_is_named():
     with pytest.raises(BadSettings, match="BOT_TOP_K"):
         Settings.from_env({"BOT_TOP_K": "many"})
+
+
+def test_embed_precision_is_validated_and_auto_follows_the_cpu():
+    from bot.embedding import native_bfloat16, resolve_precision
+    from bot.errors import BadSettings
+    from bot.settings import Settings
+
+    with pytest.raises(BadSettings, match="embed_precision"):
+        Settings(embed_precision="int4")
+    assert resolve_precision("float32") == "float32"
+    assert resolve_precision("auto") == ("bfloat16" if native_bfloat16() else "float32")
