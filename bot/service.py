@@ -196,6 +196,11 @@ class Bot:
             # 지아이랩 직원은 몇 명: a sentence that never says 직원 (교수 7명) counts something else.
             confidence["counted"] = 0.0
             return self._refusal(question, rewritten, analysed, ranked, confidence)
+        role = asked_role(analysed)
+        if span is not None and role and role not in best.text:
+            # 기관사의 이름은: a name in a sentence that never says 기관사 is someone else's.
+            confidence["role"] = 0.0
+            return self._refusal(question, rewritten, analysed, ranked, confidence)
         if analysed.language == "ko":
             mentioned = self._document_nouns(best.hit.doc_id)
             confidence["coverage"] = round(answering.coverage(analysed, mentioned, retriever.data.lexical.idf), 4)
@@ -294,6 +299,20 @@ class Bot:
                       citations=(), rewritten_question=rewritten,
                       answer_type=analysed.answer_type, language=analysed.language, related=related,
                       confidence=confidence)
+
+
+def asked_role(question) -> str | None:
+    """The role a person question names (기관사의 이름은 -> 기관사; 문화재청장은 누구 -> 청장)."""
+    from .question import PERSON
+    from .spans import ROLES
+
+    if question.answer_type != PERSON or question.language != "ko":
+        return None
+    for noun in question.nouns:
+        role = max((r for r in ROLES if noun.endswith(r) and r not in ("씨", "이사")), key=len, default=None)
+        if role:
+            return role
+    return None
 
 
 def _date_key(hit: Hit) -> str:
