@@ -15,7 +15,7 @@ import numpy as np
 from .chunking import sentences
 from .lexical import kiwi, tokens_many
 from .question import content_keywords, COUNT, DATE, NUMBER, ORG, OTHER, PERSON, PLACE, THING, YESNO, Question
-from .spans import head_end_at, typed_spans
+from .spans import ROLES, head_end_at, typed_spans
 from .records import Citation, Hit
 
 _NUMERIC = {COUNT, NUMBER}
@@ -219,6 +219,30 @@ def counter_names(value: str, counted: str) -> bool:
     """Whether the value's counter itself says what is counted (본사를 옮긴 회사는 몇 곳: 4개사)."""
     unit = re.sub(r"[\d\s,.여]", "", value)
     return any(unit.endswith(c) and counted in nouns for c, nouns in _COUNTER_NOUNS.items())
+
+
+def missing_word(question: Question, span: Span, candidate: Candidate) -> str | None:
+    """A word the question requires of its answering sentence that the sentence never says: the
+    noun a count counts (직원은 몇 명; unless the counter names it: 4개사) or the role a person
+    question names (기관사의 이름은). None when nothing is missing."""
+    if question.counted and question.counted not in candidate.text \
+            and not counter_names(span.value, question.counted):
+        return question.counted
+    role = asked_role(question)
+    if role and role not in candidate.text:
+        return role
+    return None
+
+
+def asked_role(question: Question) -> str | None:
+    """The role a Korean person question names (기관사의 이름은 -> 기관사; 문화재청장은 -> 청장)."""
+    if question.answer_type != PERSON or question.language != "ko":
+        return None
+    for noun in question.nouns:
+        role = max((r for r in ROLES if noun.endswith(r) and r not in ("씨", "이사")), key=len, default=None)
+        if role:
+            return role
+    return None
 
 
 def _bare(text: str) -> str:

@@ -13,7 +13,7 @@ from .lexical import nouns
 from .model_build import model_fingerprint
 from .question import analyse, check, language_of
 from .records import Answer, Citation, Hit
-from .retrieval import Filters, HybridRetriever
+from .retrieval import Filters, HybridRetriever, dedupe
 from .settings import Settings
 
 # The answer is looked for in the sentences of the best passages (their sentences preranked by the
@@ -191,15 +191,11 @@ class Bot:
                       "choice": round(choice.score, 4)}
         if span is not None:
             confidence["inside"] = round(choice.inside, 4)
-        if span is not None and analysed.counted and analysed.counted not in best.text \
-                and not answering.counter_names(span.value, analysed.counted):
-            # 지아이랩 직원은 몇 명: a sentence that never says 직원 (교수 7명) counts something else.
-            confidence["counted"] = 0.0
-            return self._refusal(question, rewritten, analysed, ranked, confidence)
-        role = asked_role(analysed)
-        if span is not None and role and role not in best.text:
-            # 기관사의 이름은: a name in a sentence that never says 기관사 is someone else's.
-            confidence["role"] = 0.0
+        missing = answering.missing_word(analysed, span, best) if span is not None else None
+        if missing:
+            # 지아이랩 직원은 몇 명 / 기관사의 이름은: a sentence that never says 직원 (교수 7명) or
+            # 기관사 states something about someone else.
+            confidence["required_word_found"] = 0.0
             return self._refusal(question, rewritten, analysed, ranked, confidence)
         if analysed.language == "ko":
             mentioned = self._document_nouns(best.hit.doc_id)
@@ -246,13 +242,9 @@ class Bot:
         chunks = self._chunks_of.get(hits[0].doc_id, [])
         if len(chunks) > READ_WHOLE_DOCUMENT:
             return []
-        taken = [(h.doc_id, h.chunk.start, h.chunk.end) for h in hits[:READ_PASSAGES]]
-        rest = []
-        for chunk in chunks:
-            if not any(d == chunk.doc_id and s < chunk.end and chunk.start < e for d, s, e in taken):
-                rest.append(Hit(chunk, hits[0].score, {"document": 1}))
-                taken.append((chunk.doc_id, chunk.start, chunk.end))
-        return rest
+        read = list(hits[:READ_PASSAGES])
+        others = [Hit(chunk, hits[0].score, {"document": 1}) for chunk in chunks]
+        return dedupe(read + others, len(read) + len(others))[len(read):]
 
     def _about_document(self, question, rewritten, analysed, field, query_vector, history) -> Answer | None:
         """A question about a document itself (its reporter, outlet, date, e-mail), answered from
@@ -299,20 +291,6 @@ class Bot:
                       citations=(), rewritten_question=rewritten,
                       answer_type=analysed.answer_type, language=analysed.language, related=related,
                       confidence=confidence)
-
-
-def asked_role(question) -> str | None:
-    """The role a person question names (기관사의 이름은 -> 기관사; 문화재청장은 누구 -> 청장)."""
-    from .question import PERSON
-    from .spans import ROLES
-
-    if question.answer_type != PERSON or question.language != "ko":
-        return None
-    for noun in question.nouns:
-        role = max((r for r in ROLES if noun.endswith(r) and r not in ("씨", "이사")), key=len, default=None)
-        if role:
-            return role
-    return None
 
 
 def _date_key(hit: Hit) -> str:

@@ -386,7 +386,7 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str],
         proper = any(w.proper for w in phrase)
         particle = phrase[-1].particle
         bonus = 0.0
-        if "/" in particle and not particle.startswith(("이/VCP", "이다")):
+        if "/" in particle:
             continue  # a noun made into a verb or adjective (유리하다, 조성하다) names no place or body
         if answer_type == PLACE:
             locative = particle in _LOCATIVE
