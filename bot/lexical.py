@@ -45,6 +45,22 @@ FRAME_WORDS = frozenset({"이름", "성함", "직함", "직책", "직위", "장�
                          "얼마", "얼마나", "뭐", "어느", "어떤", "무슨", "며칠", "씨", "님"})
 
 
+# Words that news writing uses for one another (stems as kiwi gives them): a question's 처음 is
+# answered by a passage's 첫 협약, its 끝날 by 종료될. Used when matching a question's keywords
+# against answering sentences, not in the search index.
+_SYNONYM_GROUPS = (("처음", "첫", "최초"), ("끝나", "종료", "완료", "마치", "마무리"),
+                   ("시작", "착수", "개시"), ("열리", "개최"), ("숨지", "사망", "별세"),
+                   ("체결", "맺"), ("참가", "참여", "출전"), ("설립", "창립", "창업"),
+                   ("상대", "맞붙", "만나"), ("옮기", "이전"))
+SYNONYMS = {word: group for group in _SYNONYM_GROUPS for word in group}
+
+
+def variants(word: str) -> tuple[str, ...]:
+    """The word and the words written for it (처음 -> 처음, 첫, 최초)."""
+    group = SYNONYMS.get(word)
+    return (word, *(w for w in group if w != word)) if group else (word,)
+
+
 def word_heads(text: str) -> list[str]:
     """The nominal part of each space-separated word (순투자액은 -> 순투자액, 2024년 -> 2024년): the
     compounds a question names, which its content morphemes alone lose (순 is a prefix)."""

@@ -35,7 +35,10 @@ _FRAME_TYPES = {"나이": (COUNT, "살"), "연령": (COUNT, "세"), "인구": (C
                 "가격": (NUMBER, "원"), "액수": (NUMBER, "원"), "과태료": (NUMBER, "원"), "벌금": (NUMBER, "원"),
                 "높이": (NUMBER, None), "길이": (NUMBER, None), "거리": (NUMBER, None), "면적": (NUMBER, None),
                 "무게": (NUMBER, None), "날짜": (DATE, None), "일시": (DATE, None), "장소": (PLACE, None),
-                "위치": (PLACE, None)}
+                "위치": (PLACE, None), "스코어": (NUMBER, None), "점수": (NUMBER, None),
+                "번호": (NUMBER, None)}
+# Endings of nouns that name a sum of money (입장료, 상금, 사업비, 총액, 집값), asked with 얼마.
+_MONEY_ENDINGS = ("료", "금", "비", "액", "값", "세")
 # Words that ask (몇, 누구, 어디) rather than say what the question is about.
 QUESTION_WORDS = {"몇", "무엇", "누구", "누가", "어디", "언제", "얼마", "얼마나", "어느", "어떤", "무슨", "이름",
                   "뭐", "며칠", "성함"}
@@ -74,6 +77,8 @@ class Question:
     counter_strict: bool = True  # a value with another unit is no answer (몇 명: not 53분)
     counted: str | None = None  # what a count counts (선수는 몇 명 -> 선수; how many athletes -> 선수)
     where: bool = False  # asks where something happened (어디에서, 어디서, 어디에; where was … held)
+    head: str = ""  # the kind of thing asked for (…한 도시는? 도시; 어느 나라? 나라; 소속팀은? 소속팀)
+    predicates: tuple[str, ...] = ()  # the question's verbs (끝날 예정 -> 끝나; 협약했나 -> 협약)
 
 
 def content_keywords(question: "Question") -> list[str]:
@@ -128,15 +133,35 @@ def analyse(text: str) -> Question:
             asked = re.search(r"\bhow many ([a-z]+)", text.lower())
             counted = next(iter(_EN_COUNTED.get(asked.group(1), ())), None) if asked else None
         return Question(text, language, answer_type, keywords, counter, "", counted=counted)
-    answer_type, counter, subject = _korean_type(text)
+    answer_type, counter, subject, head = _korean_type(text)
     asked = QUESTION_WORDS | FRAME_WORDS | {counter} | COUNTERS
     keywords = tuple(tokens(text))
     compounds = tuple(h for h in dict.fromkeys(word_heads(text))
                       if h not in keywords and h not in asked and not any(h.endswith(c) for c in COUNTERS if c))
+    # The kind asked for is not what a passage must mention: 롯데 자이언츠의 내야수 이대호 answers
+    # 이대호의 소속팀은? without the word 소속팀.
     return Question(text, language, answer_type, keywords, counter, subject,
-                    tuple(n for n in dict.fromkeys(nouns(text)) if n not in asked and not (counter and n in counter)),
+                    tuple(n for n in dict.fromkeys(nouns(text)) if n not in asked
+                          and not (counter and n in counter) and not (head and n in head)),
                     compounds, counted=counted_noun(text) if answer_type in (COUNT, NUMBER) else None,
-                    where=answer_type == PLACE and re.search(r"어디\s*(에서|서|에)(?!(이|인|였|입|요))", text) is not None)
+                    where=answer_type == PLACE and re.search(r"어디\s*(에서|서|에)(?!(이|인|였|입|요))", text) is not None,
+                    head=head, predicates=predicates(text))
+
+
+_LIGHT_VERBS = {"하", "되", "있", "없", "이", "않", "아니", "같", "보", "주", "받", "가", "오"}
+
+
+def predicates(text: str) -> tuple[str, ...]:
+    """The verbs of a Korean question, as stems: 끝나 (끝날 예정인가요), 열리 (열렸나요), and the noun
+    of a 하다/되다 verb (협약했나요 -> 협약). Light verbs (하, 되, 있) say nothing by themselves."""
+    morphemes = kiwi().tokenize(text)
+    out = []
+    for i, m in enumerate(morphemes):
+        if m.tag in ("VV", "VA") and m.form not in _LIGHT_VERBS:
+            out.append(m.form)
+        elif m.tag in ("NNG", "XR") and i + 1 < len(morphemes) and morphemes[i + 1].tag in ("XSV", "XSA"):
+            out.append(m.form)
+    return tuple(dict.fromkeys(out))
 
 
 def counted_noun(text: str) -> str | None:
@@ -178,7 +203,9 @@ def _head_type(noun: str) -> str | None:
     return None
 
 
-def _korean_type(text: str) -> tuple[str, str | None, str]:
+def _korean_type(text: str) -> tuple[str, str | None, str, str]:
+    """The answer type, the counter asked for, the subject before the question word, and the noun
+    that names the kind of answer (head; "" when the question names none)."""
     morphemes = kiwi().tokenize(text)
     for i, m in enumerate(morphemes):
         after = morphemes[i + 1] if i + 1 < len(morphemes) else None
@@ -192,16 +219,18 @@ def _korean_type(text: str) -> tuple[str, str | None, str]:
                 unit += morphemes[k].form  # 몇 개소, 몇 개국, 몇 개사
                 k += 1
             if m.form.startswith("며칠") or unit in _DATE_COUNTERS:
-                return DATE, None, subject
+                return DATE, None, subject, ""
             if unit in ("번째", "차", "번"):
-                return NUMBER, unit, subject
-            return COUNT, unit or None, subject
+                return NUMBER, unit, subject, ""
+            return COUNT, unit or None, subject, ""
         if m.form in ("얼마", "얼마나"):
             before = [p.form for p in morphemes[:i] if p.tag.startswith("NN")]
             frame = next((f for f in _FRAME_TYPES for noun in before[-2:] if noun.endswith(f)), None)
-            return NUMBER, _FRAME_TYPES[frame][1] if frame else None, subject  # 피해액은 얼마: 원
+            if frame is None and before and len(before[-1]) > 1 and before[-1].endswith(_MONEY_ENDINGS):
+                return NUMBER, "원", subject, ""  # 입장료는 얼마, 상금은 얼마: an amount of money
+            return NUMBER, _FRAME_TYPES[frame][1] if frame else None, subject, ""  # 피해액은 얼마: 원
         if m.form in ("누구", "누가") or m.form.startswith("누구"):
-            return PERSON, None, subject
+            return PERSON, None, subject, ""
         if m.form in ("어디", "어디서", "어느곳"):
             # 회사는 어디: an organisation; 열린 곳은 어디: a place.
             # Only when the body is what 어디 stands for (회사는 어디), not when 어디 says where
@@ -209,21 +238,30 @@ def _korean_type(text: str) -> tuple[str, str | None, str]:
             previous = morphemes[i - 1] if i else None
             head = morphemes[i - 2] if i >= 2 and previous is not None and previous.tag in ("JX", "JKS") else previous
             locative = after is not None and after.tag == "JKB"
-            if head is not None and head.tag.startswith("NN") and head.form in _ORG_HEADS and not locative:
-                return ORG, None, subject
-            return PLACE, None, subject
+            named = head.form if head is not None and head.tag.startswith("NN") and not locative else ""
+            if named in _ORG_HEADS:
+                return ORG, None, subject, named
+            return PLACE, None, subject, named if named in _PLACE_HEADS else ""
         if m.form in ("언제",):
-            return DATE, None, subject
+            return DATE, None, subject, ""
         if m.form in ("어느", "어떤", "무슨") and after is not None:
+            named = after.form if after.tag.startswith("NN") else ""
             if after.form in ("기관", "기업", "회사", "단체", "언론", "언론사", "매체", "대학", "팀", "나라", "국가"):
-                return ORG, None, subject
+                return ORG, None, subject, named
             if after.form in ("날", "날짜", "해", "연도", "달"):
-                return DATE, None, subject
+                return DATE, None, subject, ""
             if after.form in ("곳", "지역", "도시", "장소"):
-                return PLACE, None, subject
-            return THING, None, subject
+                return PLACE, None, subject, named
+            return THING, None, subject, ""
         if m.form in ("무엇", "뭐", "무어", "뭘"):
-            return THING, None, subject
+            # 지역번호는 뭐야: the noun asked about says the type (a number), as with no question word.
+            topic = next((p for p in reversed(morphemes[:i]) if p.tag not in ("JX", "JKS", "VCP", "SP")), None)
+            frame = next((f for f in _FRAME_TYPES if topic is not None and topic.tag.startswith("NN")
+                          and (topic.form == f or topic.form.endswith(f))), None)
+            if frame:
+                kind, counter = _FRAME_TYPES[frame]
+                return kind, counter, subject, ""
+            return THING, None, subject, ""
     forms = [m.form for m in morphemes]
     # No question word: the frame noun says what is asked (나이는? 인구는? 피해액은?).
     for m in reversed(morphemes):
@@ -231,15 +269,18 @@ def _korean_type(text: str) -> tuple[str, str | None, str]:
             frame = next((f for f in _FRAME_TYPES if m.form == f or m.form.endswith(f)), None)
             if frame:
                 kind, counter = _FRAME_TYPES[frame]
-                return kind, counter, text.rstrip("?？.! ")  # 세종시 출범 당시 인구는 …입니다
-            head = _head_type(m.form)
-            if head and re.search(r"(은|는)\s*[?？]?\s*$", text):
-                return head, None, text.rstrip("?？.! ")  # MVP를 받은 선수는? 이대호의 소속팀은?
+                return kind, counter, text.rstrip("?？.! "), ""  # 세종시 출범 당시 인구는 …입니다
+            kind = _head_type(m.form)
+            if kind and re.search(r"(은|는)\s*[?？]?\s*$", text):
+                # MVP를 받은 선수는? 이대호의 소속팀은? (the whole last word names the kind)
+                words = word_heads(text)
+                named = words[-1] if words and words[-1].endswith(m.form) else m.form
+                return kind, None, text.rstrip("?？.! "), named
             break
     if "이름" in forms or "성함" in forms:
         if any(f in _ROLE_WORDS or f.endswith(_ROLE_WORDS) for f in forms):
-            return PERSON, None, text[: morphemes[forms.index("이름" if "이름" in forms else "성함")].start].strip()
-        return ORG, None, ""
+            return PERSON, None, text[: morphemes[forms.index("이름" if "이름" in forms else "성함")].start].strip(), ""
+        return ORG, None, "", ""
     if re.search(r"(나요|습니까|니까|었나|했나|인가|는가|했어|했니|냐)\s*\??\s*$", text) and "?" in text:
-        return YESNO, None, text.rstrip("? ")
-    return OTHER, None, ""
+        return YESNO, None, text.rstrip("? "), ""
+    return OTHER, None, "", ""

@@ -1,6 +1,7 @@
 """``Bot``: the one front door that the app, the CLI and the evaluation runner call."""
 from __future__ import annotations
 
+import re
 import threading
 from dataclasses import replace
 from pathlib import Path
@@ -57,7 +58,7 @@ class Bot:
             by_document.setdefault(chunk.doc_id, []).append(chunk)
         with self._lock:
             self.data, self.retriever = data, retriever
-            self._noun_cache: dict[str, frozenset[str]] = {}
+            self._noun_cache: dict[str, tuple[frozenset[str], str]] = {}
             self._chunks_of = by_document
 
     def reload(self) -> None:
@@ -119,14 +120,19 @@ class Bot:
                 terms += glossary.translate(vectors, self.settings.glossary_threshold)
         return tuple(dict.fromkeys(terms))
 
-    def _document_nouns(self, doc_id: str) -> frozenset[str]:
-        """The nouns of a document and its title (cached: documents do not change in place)."""
+    def _document_nouns(self, doc_id: str) -> tuple[frozenset[str], str]:
+        """The nouns of a document and its title, and that text without spaces (cached:
+        documents do not change in place)."""
         cache = self._noun_cache
         if doc_id not in cache:
             document = self.data.documents.get(doc_id)
             text = f"{document.title}\n{document.text}" if document else ""
-            cache[doc_id] = frozenset(nouns(text))
+            cache[doc_id] = (frozenset(nouns(text)), re.sub(r"\s+", "", text))
         return cache[doc_id]
+
+    def _coverage(self, analysed, doc_id: str) -> float:
+        words, text = self._document_nouns(doc_id)
+        return answering.coverage(analysed, words, self.retriever.data.lexical.idf, text)
 
     def _similarity(self, word: str, candidates) -> list[float]:
         """Cosine of a word to candidate words (follow-ups: which noun a fragment stands for)."""
@@ -177,7 +183,7 @@ class Bot:
         clause_texts = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
         clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []
         idf = retriever.data.lexical.idf
-        doc_coverage = {hit.doc_id: answering.coverage(analysed, self._document_nouns(hit.doc_id), idf)
+        doc_coverage = {hit.doc_id: self._coverage(analysed, hit.doc_id)
                         for hit in hits[:READ_PASSAGES]} if analysed.nouns else {}
         choice = answering.choose(analysed, ranked, pairs, clause_scores, idf, doc_coverage)
         if choice is None:
@@ -198,8 +204,7 @@ class Bot:
             confidence["required_word_found"] = 0.0
             return self._refusal(question, rewritten, analysed, ranked, confidence)
         if analysed.language == "ko":
-            mentioned = self._document_nouns(best.hit.doc_id)
-            confidence["coverage"] = round(answering.coverage(analysed, mentioned, retriever.data.lexical.idf), 4)
+            confidence["coverage"] = round(self._coverage(analysed, best.hit.doc_id), 4)
         threshold = (self.settings.english_refusal_threshold if analysed.language == "en"
                      else self.settings.refusal_threshold)
         if support < threshold or \

@@ -38,6 +38,9 @@ _UNIT = re.compile(r"(?i)k?m|cm|mm|kg|g|t|ha|ml|l|mw|kw|gw|gb|tb|km2|m2")
 # Counters of measures, never written as a bare number (unlike 헬스케어 분야 8 for 몇 곳).
 _MEASURES = {"원", "달러", "위안", "엔", "유로", "살", "세", "억", "만"}
 _DATE_UNITS = {"년", "월", "일", "시", "분", "년도", "분기"}
+# Words after a value that bound it: part of the fact (만 14세 미만 is not 14세).
+_SCORE = re.compile(r"\d{1,3}\s*[-:]\s*\d{1,3}")
+_BOUNDS = {"미만", "이상", "이하", "초과", "이내", "이후", "이전", "남짓", "안팎"}
 _TIME_WORDS = {"오전", "오후", "새벽", "저녁", "밤", "낮", "아침", "정오", "자정", "이날", "전날", "다음날",
                "올해", "지난해", "작년", "내년", "현지", "시간"}
 
@@ -49,10 +52,10 @@ COUNTER_GROUPS = ({"곳", "개", "개사", "개소", "사", "군데", "개국", 
 
 def same_counter(asked: str, unit: str) -> bool:
     """Whether a value's unit (``개사``, ``여 명``) answers a question's counter (``곳``, ``명``)."""
-    unit = unit.replace("여", "").strip()
-    if asked in unit:
-        return True
-    return any(asked in group and any(u in unit for u in group) for group in COUNTER_GROUPS)
+    unit = re.sub(r"[\s여]", "", unit)
+    if unit.endswith(asked):
+        return True  # 9억 9000만 원 for 원; not 1호선 for 호, nor 3개월 for 개
+    return any(asked in group and any(unit.endswith(u) for u in group) for group in COUNTER_GROUPS)
 
 
 @dataclass(frozen=True)
@@ -76,7 +79,7 @@ def typed_spans(sentence: str, answer_type: str, keywords: tuple[str, ...],
         return []
     clauses = _clauses(sentence, morphemes)
     if answer_type in (COUNT, NUMBER):
-        raw = _numbers(sentence, morphemes, counter, strict, counted)
+        raw = _numbers(sentence, morphemes, counter, strict, counted, frozenset(keywords))
     elif answer_type == DATE:
         raw = _dates(sentence, morphemes)
     elif answer_type == PERSON:
@@ -119,11 +122,13 @@ def _counts(morphemes, i: int, j: int) -> str | None:
 
 
 def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
-             counted: str | None = None) -> list[tuple[int, int, float]]:
+             counted: str | None = None, keywords: frozenset = frozenset()) -> list[tuple[int, int, float]]:
     out = []
     i = 0
     while i < len(morphemes):
         m = morphemes[i]
+        if m.tag == "W_SERIAL" and counter is None and _SCORE.fullmatch(m.form):
+            out.append((m.start, m.start + m.len, 0.05))  # a score: 5-4, 2:1
         if m.tag != "SN":
             i += 1
             continue
@@ -161,6 +166,16 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
             i = j + 1
             continue  # a date (2008년), not a count
         unit = sentence[m.start + m.len:end]
+        after = morphemes[j + 1] if j + 1 < len(morphemes) else None
+        if counter and strict and unit.strip() and after is not None and after.start == end \
+                and after.tag == "NNG" and after.form not in _BOUNDS and after.form not in keywords:
+            # 2호차: the counter is part of a longer word (not 몇 대 강국: 4대강국).
+            i = j + 1
+            continue
+        end = _bounded(sentence, morphemes, i, j, end)
+        if previous is not None and previous.form == "만" and previous.tag in ("MM", "NNP", "NNG") \
+                and unit.strip() in ("세", "살"):
+            start = previous.start  # 만 14세: an age counted in full years
         bonus = 0.0
         # The counter asked for (몇 명 -> 291명) is strong evidence; another counter is against.
         if counter and same_counter(counter, unit):
@@ -185,6 +200,16 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
         out.append((start, end, bonus))
         i = j + 1
     return out
+
+
+def _bounded(sentence: str, morphemes, i: int, j: int, end: int) -> int:
+    """The end of a value with the bound that qualifies it (만 14세 미만, 10만원 이하): a limit
+    changes the fact, so the answer quotes it."""
+    if j + 1 < len(morphemes):
+        nxt = morphemes[j + 1]
+        if nxt.form in _BOUNDS and nxt.start - end <= 1:
+            return nxt.start + nxt.len
+    return end
 
 
 def _dates(sentence: str, morphemes) -> list[tuple[int, int, float]]:

@@ -59,3 +59,17 @@ def test_search_returns_distinct_passages_best_first(corpus_bot):
 def test_empty_or_huge_questions_get_a_clear_error(corpus_bot, question, message):
     with pytest.raises(BadQuestion, match=message):
         corpus_bot.ask(question)
+
+
+def test_an_address_or_a_role_the_documents_never_state_is_refused(corpus_bot):
+    # The seed article names the venue and the CEO; it gives no address and no CFO.
+    assert corpus_bot.ask("지아이랩 사무실 주소는 어디인가요?").refused
+    assert corpus_bot.ask("Who is the CFO of GI Lab?").refused
+    ceo = corpus_bot.ask("Who is the chief executive officer of GI Lab?")
+    assert not ceo.refused and ceo.text.startswith("전창호")
+
+
+def test_a_value_named_as_the_kind_asked_for_is_preferred(corpus_bot):
+    answer = corpus_bot.ask("광주시가 목표로 삼는 도시는?")
+    assert answer.citations[0].doc_id == SEED
+    assert "인공지능 중심도시입니다" in answer.text

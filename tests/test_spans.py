@@ -1,5 +1,5 @@
 """Typed spans from kiwi morphemes: places need to be where, counts know what they count."""
-from bot.question import COUNT, PLACE, analyse, counted_noun
+from bot.question import COUNT, NUMBER, ORG, PLACE, analyse, counted_noun, predicates
 from bot.spans import typed_spans
 
 VENUE = "광주광역시는 6일 오후 김대중컨벤션센터에서 ㈜지아이랩과 광주형 인공지능 비즈니스 기반 조성을 위한 업무협약을 체결했다고 밝혔다."
@@ -44,3 +44,44 @@ def test_a_count_prefers_the_value_beside_the_counted_noun():
 def test_money_is_never_a_bare_number():
     q = analyse("예산은 몇 원인가요?")
     assert typed_spans("빅데이터 분야 28, 헬스케어 분야 8", q.answer_type, q.keywords, q.counter, True) == []
+
+
+def test_a_bound_and_the_full_age_belong_to_the_value():
+    sentence = "질서위반행위규제법에 따라 만 14세 미만은 과태료 부과 대상에서 예외이다."
+    assert _values(sentence, COUNT, "과태료 부과 대상에서 예외인 나이는?") == ["만 14세 미만"]
+    fine = "위반당사자에 10만원 이하의 과태료가 부과된다."
+    assert _values(fine, NUMBER, "과태료는 얼마인가요?") == ["10만원 이하"]
+
+
+def test_a_counter_inside_a_longer_word_is_another_unit():
+    sentence = "서울 지하철 1호선이 멈췄고, 열차의 2호차와 10호차가 이탈한 SRT 338호 열차는 운행을 멈췄다."
+    assert _values(sentence, COUNT, "탈선한 SRT 열차는 몇 호 열차였나요?") == ["338호"]
+    # ... unless the question names that longer word itself (몇 대 강국: 4대강국).
+    assert _values("인공지능 4대강국 대한민국을 견인하겠다.", COUNT, "인공지능 몇 대 강국이 되도록?") == ["4대"]
+
+
+def test_a_score_is_a_number():
+    q = analyse("U-17 여자 월드컵 결승 승부차기 스코어는?")
+    assert q.answer_type == NUMBER and q.counter is None
+    assert _values("승부차기까지 간 끝에 5-4로 승리를 확정지었다.", NUMBER, q.text) == ["5-4"]
+
+
+def test_the_kind_asked_for_is_not_a_word_the_passage_must_say():
+    q = analyse("이대호의 소속팀은?")
+    assert q.answer_type == ORG and q.head == "소속팀"
+    assert q.nouns == ("이대호",)
+    assert analyse("광주시가 목표로 하는 도시는?").head == "도시"
+    assert analyse("한국의 상대는 어느 나라였어?").head == "나라"
+
+
+def test_a_noun_asked_about_with_mwo_keeps_its_type():
+    q = analyse("세종시 전화 지역번호는 뭐야?")
+    assert q.answer_type == NUMBER
+    money = analyse("국립경주박물관 특별전 입장료는 얼마야?")
+    assert money.answer_type == NUMBER and money.counter == "원"
+
+
+def test_the_verbs_of_a_question():
+    assert predicates("이순신 동상 보수 공사는 언제 끝날 예정인가요?") == ("끝나",)
+    assert predicates("헬스케어 기업은 몇 곳이 협약했나요?") == ("협약",)
+    assert predicates("협약식은 어디서 열렸나요?") == ("열리",)
