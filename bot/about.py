@@ -13,8 +13,8 @@ from .records import Document
 REPORTER, SOURCE, DATE, EMAIL = "reporter", "source", "date", "email"
 
 # A word that names the document as a whole (이 기사, 해당 보도자료, the article).
-_KO_DOCUMENT = re.compile(r"(기사|보도자료|보도|자료|글)(?![가-힣]*(에서|에는|에 따르면|속))")
-_KO_DEICTIC = re.compile(r"(이|해당|본|그|위|이번)\s*(기사|보도자료|보도|자료|글)")
+_KO_DEICTIC = re.compile(r"(?<![가-힣])(이|해당|본|그|위|이번)\s*(기사|보도자료|보도|자료|글)(?![가-힣]*(에서|에는|에 따르면|속))")
+_KO_LEADING = re.compile(r"\s*(기사|보도자료|보도|자료|글)(?![하한했해])")
 _KO_FIELDS = (
     (EMAIL, re.compile(r"(이메일|메일|e-?mail|전자우편)", re.I)),
     (REPORTER, re.compile(r"(?<![가-힣])(기자|작성자|필자|글쓴이)(?![가-힣]*(회견|단|실|들))|(쓴|작성한|썼|작성했)")),
@@ -40,7 +40,9 @@ def asked_field(question: str, language: str) -> str | None:
         if not _EN_DOCUMENT.search(question) and not re.search(r"\be-?mail\b", question, re.I):
             return None
         return next((name for name, pattern in _EN_FIELDS if pattern.search(question)), None)
-    mentions_document = _KO_DOCUMENT.search(question)
+    # The document itself, not a report the content tells of (…를 보도한 신문사는, …기사를 쓴
+    # 매체는): pointed at (이 기사) or the question's first word (기사를 낸 언론사는).
+    mentions_document = _KO_DEICTIC.search(question) or _KO_LEADING.match(question)
     for name, pattern in _KO_FIELDS:
         if not pattern.search(question):
             continue

@@ -20,6 +20,7 @@ from .records import Citation, Hit
 
 _NUMERIC = {COUNT, NUMBER}
 _UNTYPED = {OTHER, THING, YESNO}
+FOCUS_WEIGHT = 3.0  # of a word that restricts what an English count counts
 PREDICATE_WEIGHT = 0.3  # a value followed by the question's own verb (or a word for it)
 EXTRA_WEIGHT = 0.5  # of the share of a clause's words the question does not ask about
 _ENTITIES = {PERSON, PLACE, ORG}  # a name that holds the question's own words (내야수 이대호) is not its answer
@@ -158,6 +159,11 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
     # containing it (the plain count let a word repeated in other documents vanish).
     weights = {k: (idf(k) if idf else 1.0) / math.sqrt(max(1, len({cl for cl in clauses if _says(cl, k)})))
                for k in keywords}
+    # What restricts the counted thing decides between the figures of a list (how many security
+    # companies: 보안 분야 4, not 50개사 기업).
+    for k in question.focus:
+        if k in weights:
+            weights[k] *= FOCUS_WEIGHT
     # A compound of the question found whole (순투자액, not 총투자액) says more than its parts.
     for compound in question.compounds:
         parts = [k for k in keywords if k in compound]

@@ -79,6 +79,8 @@ class Question:
     where: bool = False  # asks where something happened (어디에서, 어디서, 어디에; where was … held)
     head: str = ""  # the kind of thing asked for (…한 도시는? 도시; 어느 나라? 나라; 소속팀은? 소속팀)
     predicates: tuple[str, ...] = ()  # the question's verbs (끝날 예정 -> 끝나; 협약했나 -> 협약)
+    guessed: bool = False  # the type comes from the final noun (…한 선수는?), not a question word
+    focus: tuple[str, ...] = ()  # what restricts the counted thing (how many *security* companies)
 
 
 def content_keywords(question: "Question") -> list[str]:
@@ -132,7 +134,13 @@ def analyse(text: str) -> Question:
         if answer_type == COUNT:
             asked = re.search(r"\bhow many ([a-z]+)", text.lower())
             counted = next(iter(_EN_COUNTED.get(asked.group(1), ())), None) if asked else None
-        return Question(text, language, answer_type, keywords, counter, "", counted=counted)
+        focus = ()
+        if answer_type == COUNT:
+            asked = re.search(r"\bhow many ([a-z]+) ([a-z]+)", text.lower())
+            if asked and asked.group(2) in _EN_COUNTERS and asked.group(1) not in _EN_COUNTERS:
+                focus = (asked.group(1),)  # how many security companies: security
+                counted = next(iter(_EN_COUNTED.get(asked.group(2), ())), None)
+        return Question(text, language, answer_type, keywords, counter, "", counted=counted, focus=focus)
     answer_type, counter, subject, head = _korean_type(text)
     asked = QUESTION_WORDS | FRAME_WORDS | {counter} | COUNTERS
     keywords = tuple(tokens(text))
@@ -145,7 +153,8 @@ def analyse(text: str) -> Question:
                           and not (counter and n in counter) and not (head and n in head)),
                     compounds, counted=counted_noun(text) if answer_type in (COUNT, NUMBER) else None,
                     where=answer_type == PLACE and re.search(r"어디\s*(에서|서|에)(?!(이|인|였|입|요))", text) is not None,
-                    head=head, predicates=predicates(text))
+                    head=head, predicates=predicates(text),
+                    guessed=bool(head) and subject == text.rstrip("?？.! ") and answer_type in (PERSON, PLACE, DATE, ORG))
 
 
 _LIGHT_VERBS = {"하", "되", "있", "없", "이", "않", "아니", "같", "보", "주", "받", "가", "오"}

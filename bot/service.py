@@ -12,7 +12,7 @@ from .index import IndexData, load_index
 from .bilingual import LEXICON, lexicon_terms, transliterations
 from .lexical import nouns
 from .model_build import model_fingerprint
-from .question import analyse, check, language_of
+from .question import OTHER, analyse, check, language_of
 from .records import Answer, Citation, Hit
 from .retrieval import Filters, HybridRetriever, dedupe
 from .settings import Settings
@@ -165,8 +165,9 @@ class Bot:
         korean_terms = self._korean_terms(effective)
         if korean_terms:
             # An English question is scored against Korean sentences by its Korean terms.
+            focus = tuple(t for t in lexicon_terms(analysed.focus) if t in korean_terms)
             analysed = replace(analysed, keywords=tuple(dict.fromkeys((*analysed.keywords, *korean_terms))),
-                               nouns=korean_terms)
+                               nouns=korean_terms, focus=focus)
         hits = retriever.search(query_vector, effective, k=self.settings.top_k, filters=filters,
                                 dense_weight=self._dense_weight(effective), extra_terms=korean_terms)
         if not hits:
@@ -186,6 +187,11 @@ class Bot:
         doc_coverage = {hit.doc_id: self._coverage(analysed, hit.doc_id)
                         for hit in hits[:READ_PASSAGES]} if analysed.nouns else {}
         choice = answering.choose(analysed, ranked, pairs, clause_scores, idf, doc_coverage)
+        if choice is None and analysed.guessed:
+            # The type was only guessed from the final noun (…한 사람은?): with no value of that
+            # type in the best sentences, answer with the best sentence, as for any question.
+            analysed = replace(analysed, answer_type=OTHER)
+            choice = answering.choose(analysed, ranked, [], [], idf, doc_coverage)
         if choice is None:
             return self._refusal(question, rewritten, analysed, ranked, {})
         choice = answering.resolve_relative_date(choice)

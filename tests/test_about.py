@@ -25,6 +25,9 @@ def test_questions_about_the_document_name_their_field(question, language, field
     ("기자회견은 어디서 열렸나?", "ko"),
     ("경향신문 기사는 무엇을 보도했나?", "ko"),
     ("이 기사에서 협약한 회사는?", "ko"),
+    ("천안함 침몰 사건을 북한의 타격으로 볼 수 없다고 보도한 신문사는?", "ko"),  # a report the content tells of
+    ("2017년 K-pop의 돌파구에 대한 기사를 쓴 매체는?", "ko"),
+    ("그루의 첫 싱글을 OST로 쓴 영화의 제목은?", "ko"),  # 싱글 is no 글
     ("When was the agreement signed?", "en"),
     ("What did the article say about healthcare?", "en"),
 ])
