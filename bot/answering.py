@@ -223,6 +223,9 @@ def _span(question: Question, candidate: Candidate, span) -> Span:
         context_start = space + 1 if space >= 0 else context_start
     while context_start < span.start and text[context_start] in " ,·▲“”\"'":
         context_start += 1
+    first = re.match(r"(따라|통해|위해|대해|관해|의해|비해|인해|걸쳐)\s+", text[context_start:span.start])
+    if first:
+        context_start += first.end()  # 「…법」에 따라 만 14세 미만: the clause began inside a phrase
     context_end = max(span.end, min(span.clause_end, span.end + 12)) if question.answer_type in (PERSON,) \
         else max(span.end, head_end_at(text, span.end - 1))
     context = text[context_start:context_end].strip()

@@ -73,3 +73,10 @@ def test_a_value_named_as_the_kind_asked_for_is_preferred(corpus_bot):
     answer = corpus_bot.ask("광주시가 목표로 삼는 도시는?")
     assert answer.citations[0].doc_id == SEED
     assert "인공지능 중심도시입니다" in answer.text
+
+
+def test_an_english_count_picks_the_figure_of_the_field_it_names(corpus_bot):
+    # "security" restricts what is counted: the list's 보안 분야 4, not the total of 50 companies.
+    answer = corpus_bot.ask("How many security firms have an agreement with Gwangju?")
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    assert answer.text.startswith("4 (보안 분야 4)")
