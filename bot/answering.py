@@ -62,7 +62,7 @@ def candidates(question: Question, hits: list[Hit], sentence_vectors: np.ndarray
     for (hit, start, end), cos, toks in zip(spans, dense.tolist(), sentence_tokens):
         text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
         present = set(toks) | set(_title_tokens(hit))
-        found = sum(1 for k in keywords if any(v in present for v in variants(k)))
+        found = sum(1 for k in keywords if _among(k, present))
         coverage = found / len(keywords) if keywords else 0.0
         scored.append(Candidate(hit, start, end, text, cos + 0.15 * coverage, cos, coverage))
     scored.sort(key=lambda c: -c.score)
@@ -98,7 +98,7 @@ def prerank(question: Question, spans: list[tuple[Hit, int, int]], idf, keep: in
     scored = []
     for position, ((hit, s, e), toks) in enumerate(zip(spans, token_sets)):
         present = set(toks)
-        lexical = sum(w for k, w in weights.items() if any(v in present for v in variants(k))) / total
+        lexical = sum(w for k, w in weights.items() if _among(k, present)) / total
         scored.append((-(lexical - 0.1 * order[id(hit)]), position))
     scored.sort()
     return [spans[position] for _, position in scored[:keep]]
@@ -287,6 +287,16 @@ def asked_role(question: Question) -> tuple[str, ...] | None:
         if role:
             return (role,)
     return None
+
+
+def _among(keyword: str, tokens: set[str]) -> bool:
+    """Whether a sentence's tokens hold ``keyword``, a word written for it, or a compound that
+    begins or ends with it (로봇 in 로봇분야, which kiwi keeps as one noun)."""
+    for v in variants(keyword):
+        if v in tokens or (len(v) > 1 and any(len(t) > len(v) and (t.startswith(v) or t.endswith(v))
+                                              for t in tokens)):
+            return True
+    return False
 
 
 def _says(text: str, keyword: str) -> bool:

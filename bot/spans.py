@@ -47,7 +47,8 @@ _TIME_WORDS = {"오전", "오후", "새벽", "저녁", "밤", "낮", "아침", "
 
 # Counters that count the same things: a question's 몇 곳 is answered by 4개사.
 COUNTER_GROUPS = ({"곳", "개", "개사", "개소", "사", "군데", "개국", "국"}, {"명", "인", "사람"}, {"살", "세"},
-                  {"번", "번째", "차", "회", "회째"}, {"원", "억", "만", "천", "조"})
+                  {"번", "번째", "차", "회", "회째"},
+                  {"원", "억", "만", "천", "조", "달러", "위안", "엔", "유로", "파운드"})  # money, any currency
 
 
 def same_counter(asked: str, unit: str) -> bool:

@@ -85,3 +85,13 @@ def test_the_verbs_of_a_question():
     assert predicates("이순신 동상 보수 공사는 언제 끝날 예정인가요?") == ("끝나",)
     assert predicates("헬스케어 기업은 몇 곳이 협약했나요?") == ("협약",)
     assert predicates("협약식은 어디서 열렸나요?") == ("열리",)
+
+
+def test_a_keyword_matches_the_compound_kiwi_keeps_whole():
+    from bot.answering import _among
+    from bot.lexical import tokens
+
+    present = set(tokens("음성인식 및 자연어처리 3, 로봇분야 2, 산업안전 1개 기업 등이다."))
+    assert "로봇" not in present and _among("로봇", present)  # 로봇분야 is one token
+    assert _among("처음", set(tokens("최초의 협약을 체결했다")))  # a word written for it
+    assert not _among("보안", present)
