@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .chunking import sentences
+from .bilingual import LEXICON
 from .lexical import kiwi, tokens_many, variants
 from .question import content_keywords, COUNT, DATE, NUMBER, ORG, OTHER, PERSON, PLACE, THING, YESNO, Question
 from .spans import ROLES, head_end_at, typed_spans
@@ -186,14 +187,14 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
             _bare(span.value) in _bare(question.text) or \
             (question.answer_type in _ENTITIES and any(len(k) > 2 and k in span.value for k in keywords))
         # A value named as the kind asked for (…목표로 하는 도시는? 인공지능 중심도시).
-        kind = 0.3 if len(question.head) > 1 and span.value != question.head \
+        fit = 0.3 if len(question.head) > 1 and span.value != question.head \
             and span.value.endswith(question.head) else 0.0
         # The question's verb right after the value: Korean puts a date or place just before its
         # predicate (12월 22일 종료될 예정 answers 언제 끝날 예정; 11월 13일 시작해 does not).
         if question.answer_type not in _NUMERIC and any(
                 _says(candidate.text[span.end:span.end + 8], p) for p in question.predicates):
-            kind += PREDICATE_WEIGHT  # (counts come in lists: 내륙에서 24회, 해역에서 18회 발생)
-        score = 0.5 * candidate.score + clause_cos + span.bonus + kind + 1.0 * inside + 0.3 * near \
+            fit += PREDICATE_WEIGHT  # (counts come in lists: 내륙에서 24회, 해역에서 18회 발생)
+        score = 0.5 * candidate.score + clause_cos + span.bonus + fit + 1.0 * inside + 0.3 * near \
             - (0.5 if in_value else 0.0) + 0.5 * covered.get(candidate.hit.doc_id, 1.0) - EXTRA_WEIGHT * extra
         scored.append(Scored(score, inside, candidate, _span(question, candidate, span)))
     if not scored:
@@ -261,15 +262,13 @@ def missing_word(question: Question, span: Span, candidate: Candidate) -> str | 
 _ADDRESS = re.compile(r"주소|소재지|[가-힣]+(로|길)\s?\d+|\d+\s?번지|\d+-\d+번?지?")
 
 
-# English role words and how Korean press writing states them (Who is the CTO: 최고기술책임자).
-_EN_ROLES = {"ceo": ("대표", "CEO", "최고경영자", "사장"), "cto": ("CTO", "최고기술책임자", "기술이사"),
-             "cfo": ("CFO", "최고재무책임자", "재무이사"), "coo": ("COO", "최고운영책임자"),
-             "mayor": ("시장",), "governor": ("지사",), "minister": ("장관",), "reporter": ("기자",),
-             "spokesperson": ("대변인",), "professor": ("교수",), "coach": ("감독", "코치"),
-             "chairman": ("회장", "위원장", "의장"), "chairperson": ("회장", "위원장", "의장")}
+# English role words a person question names; a sentence states them in Korean (the press
+# lexicon's terms: CTO -> 최고기술책임자) or as the English abbreviation itself (CTO).
+_EN_ROLES = ("ceo", "cto", "cfo", "coo", "mayor", "governor", "minister", "reporter", "spokesperson",
+             "professor", "coach", "chairman")
 _EN_ROLE_PHRASES = {"chief executive officer": "ceo", "chief technology officer": "cto",
                     "chief financial officer": "cfo", "chief operating officer": "coo",
-                    "chief executive": "ceo"}
+                    "chief executive": "ceo", "chairperson": "chairman"}
 
 
 def asked_role(question: Question) -> tuple[str, ...] | None:
@@ -281,7 +280,8 @@ def asked_role(question: Question) -> tuple[str, ...] | None:
         text = question.text.lower()
         for phrase, role in _EN_ROLE_PHRASES.items():
             text = text.replace(phrase, role)
-        return next((_EN_ROLES[w] for w in re.findall(r"[a-z]+", text) if w in _EN_ROLES), None)
+        role = next((w for w in re.findall(r"[a-z]+", text) if w in _EN_ROLES), None)
+        return (*LEXICON[role], *((role.upper(),) if len(role) <= 3 else ())) if role else None
     for noun in question.nouns:
         role = max((r for r in ROLES if noun.endswith(r) and r not in ("씨", "이사")), key=len, default=None)
         if role:

@@ -19,7 +19,9 @@ _HANGUL_TERM = re.compile(r"^[가-힣]{2,}$")
 # romanised names of Korean cities and provinces. General words only: never a document's answer.
 LEXICON: dict[str, tuple[str, ...]] = {
     "mayor": ("시장",), "governor": ("지사",), "minister": ("장관",), "president": ("대통령", "회장"),
-    "ceo": ("대표",), "executive": ("대표",), "representative": ("대표",), "chairman": ("회장", "위원장"),
+    "ceo": ("대표",), "cto": ("최고기술책임자", "기술이사"), "cfo": ("최고재무책임자", "재무이사"),
+    "coo": ("최고운영책임자",), "coach": ("감독", "코치"), "executive": ("대표",),
+    "representative": ("대표",), "chairman": ("회장", "위원장"),
     "director": ("국장", "원장", "단장"), "head": ("대표", "국장"), "reporter": ("기자",),
     "journalist": ("기자",), "author": ("기자",), "wrote": ("기자",), "writer": ("기자",),
     "spokesperson": ("대변인",), "professor": ("교수",), "secretary": ("사무국장", "장관"),

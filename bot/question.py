@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from .errors import BadQuestion
 from .lexical import FRAME_WORDS, kiwi, nouns, tokens, word_heads
@@ -141,7 +142,8 @@ def analyse(text: str) -> Question:
                 focus = (asked.group(1),)  # how many security companies: security
                 counted = next(iter(_EN_COUNTED.get(asked.group(2), ())), None)
         return Question(text, language, answer_type, keywords, counter, "", counted=counted, focus=focus)
-    answer_type, counter, subject, head = _korean_type(text)
+    morphemes = kiwi().tokenize(text)
+    answer_type, counter, subject, head, guessed = _korean_type(text, morphemes)
     asked = QUESTION_WORDS | FRAME_WORDS | {counter} | COUNTERS
     keywords = tuple(tokens(text))
     compounds = tuple(h for h in dict.fromkeys(word_heads(text))
@@ -153,8 +155,7 @@ def analyse(text: str) -> Question:
                           and not (counter and n in counter) and not (head and n in head)),
                     compounds, counted=counted_noun(text) if answer_type in (COUNT, NUMBER) else None,
                     where=answer_type == PLACE and re.search(r"어디\s*(에서|서|에)(?!(이|인|였|입|요))", text) is not None,
-                    head=head, predicates=predicates(text),
-                    guessed=bool(head) and subject == text.rstrip("?？.! ") and answer_type in (PERSON, PLACE, DATE, ORG))
+                    head=head, predicates=_predicates(morphemes), guessed=guessed)
 
 
 _LIGHT_VERBS = {"하", "되", "있", "없", "이", "않", "아니", "같", "보", "주", "받", "가", "오"}
@@ -163,7 +164,10 @@ _LIGHT_VERBS = {"하", "되", "있", "없", "이", "않", "아니", "같", "보"
 def predicates(text: str) -> tuple[str, ...]:
     """The verbs of a Korean question, as stems: 끝나 (끝날 예정인가요), 열리 (열렸나요), and the noun
     of a 하다/되다 verb (협약했나요 -> 협약). Light verbs (하, 되, 있) say nothing by themselves."""
-    morphemes = kiwi().tokenize(text)
+    return _predicates(kiwi().tokenize(text))
+
+
+def _predicates(morphemes) -> tuple[str, ...]:
     out = []
     for i, m in enumerate(morphemes):
         if m.tag in ("VV", "VA") and m.form not in _LIGHT_VERBS:
@@ -212,10 +216,28 @@ def _head_type(noun: str) -> str | None:
     return None
 
 
-def _korean_type(text: str) -> tuple[str, str | None, str, str]:
-    """The answer type, the counter asked for, the subject before the question word, and the noun
-    that names the kind of answer (head; "" when the question names none)."""
-    morphemes = kiwi().tokenize(text)
+class _Kind(NamedTuple):
+    """What a Korean question asks for, as ``_korean_type`` reads it."""
+
+    answer_type: str
+    counter: str | None  # the counter asked for (몇 곳 -> 곳)
+    subject: str  # the text before the question word
+    head: str = ""  # the noun that names the kind of answer ("" when none)
+    guessed: bool = False  # typed from the final noun alone (…받은 선수는?), no question word
+
+
+def _frame_of(noun: str, amount: bool = False) -> tuple[str, str | None] | None:
+    """The type and counter a frame noun asks for (인구 -> count of 명; 피해액 -> money), or None.
+    ``amount``: asked with 얼마, where any noun ending like a sum of money (입장료, 상금) asks for one."""
+    frame = next((f for f in _FRAME_TYPES if noun.endswith(f)), None)
+    if frame:
+        return _FRAME_TYPES[frame]
+    if amount and len(noun) > 1 and noun.endswith(_MONEY_ENDINGS):
+        return NUMBER, "원"
+    return None
+
+
+def _korean_type(text: str, morphemes) -> _Kind:
     for i, m in enumerate(morphemes):
         after = morphemes[i + 1] if i + 1 < len(morphemes) else None
         subject = text[: m.start].strip()
@@ -228,18 +250,16 @@ def _korean_type(text: str) -> tuple[str, str | None, str, str]:
                 unit += morphemes[k].form  # 몇 개소, 몇 개국, 몇 개사
                 k += 1
             if m.form.startswith("며칠") or unit in _DATE_COUNTERS:
-                return DATE, None, subject, ""
+                return _Kind(DATE, None, subject)
             if unit in ("번째", "차", "번"):
-                return NUMBER, unit, subject, ""
-            return COUNT, unit or None, subject, ""
+                return _Kind(NUMBER, unit, subject)
+            return _Kind(COUNT, unit or None, subject)
         if m.form in ("얼마", "얼마나"):
             before = [p.form for p in morphemes[:i] if p.tag.startswith("NN")]
-            frame = next((f for f in _FRAME_TYPES for noun in before[-2:] if noun.endswith(f)), None)
-            if frame is None and before and len(before[-1]) > 1 and before[-1].endswith(_MONEY_ENDINGS):
-                return NUMBER, "원", subject, ""  # 입장료는 얼마, 상금은 얼마: an amount of money
-            return NUMBER, _FRAME_TYPES[frame][1] if frame else None, subject, ""  # 피해액은 얼마: 원
+            frame = next((f for noun in before[-2:] if (f := _frame_of(noun, amount=True))), None)
+            return _Kind(NUMBER, frame[1] if frame else None, subject)  # 피해액은 얼마, 입장료는 얼마: 원
         if m.form in ("누구", "누가") or m.form.startswith("누구"):
-            return PERSON, None, subject, ""
+            return _Kind(PERSON, None, subject)
         if m.form in ("어디", "어디서", "어느곳"):
             # 회사는 어디: an organisation; 열린 곳은 어디: a place.
             # Only when the body is what 어디 stands for (회사는 어디), not when 어디 says where
@@ -249,47 +269,42 @@ def _korean_type(text: str) -> tuple[str, str | None, str, str]:
             locative = after is not None and after.tag == "JKB"
             named = head.form if head is not None and head.tag.startswith("NN") and not locative else ""
             if named in _ORG_HEADS:
-                return ORG, None, subject, named
-            return PLACE, None, subject, named if named in _PLACE_HEADS else ""
+                return _Kind(ORG, None, subject, named)
+            return _Kind(PLACE, None, subject, named if named in _PLACE_HEADS else "")
         if m.form in ("언제",):
-            return DATE, None, subject, ""
+            return _Kind(DATE, None, subject)
         if m.form in ("어느", "어떤", "무슨") and after is not None:
             named = after.form if after.tag.startswith("NN") else ""
             if after.form in ("기관", "기업", "회사", "단체", "언론", "언론사", "매체", "대학", "팀", "나라", "국가"):
-                return ORG, None, subject, named
+                return _Kind(ORG, None, subject, named)
             if after.form in ("날", "날짜", "해", "연도", "달"):
-                return DATE, None, subject, ""
+                return _Kind(DATE, None, subject)
             if after.form in ("곳", "지역", "도시", "장소"):
-                return PLACE, None, subject, named
-            return THING, None, subject, ""
+                return _Kind(PLACE, None, subject, named)
+            return _Kind(THING, None, subject)
         if m.form in ("무엇", "뭐", "무어", "뭘"):
             # 지역번호는 뭐야: the noun asked about says the type (a number), as with no question word.
             topic = next((p for p in reversed(morphemes[:i]) if p.tag not in ("JX", "JKS", "VCP", "SP")), None)
-            frame = next((f for f in _FRAME_TYPES if topic is not None and topic.tag.startswith("NN")
-                          and (topic.form == f or topic.form.endswith(f))), None)
-            if frame:
-                kind, counter = _FRAME_TYPES[frame]
-                return kind, counter, subject, ""
-            return THING, None, subject, ""
+            frame = _frame_of(topic.form) if topic is not None and topic.tag.startswith("NN") else None
+            return _Kind(*frame, subject) if frame else _Kind(THING, None, subject)
     forms = [m.form for m in morphemes]
     # No question word: the frame noun says what is asked (나이는? 인구는? 피해액은?).
     for m in reversed(morphemes):
         if m.tag.startswith("NN"):
-            frame = next((f for f in _FRAME_TYPES if m.form == f or m.form.endswith(f)), None)
+            frame = _frame_of(m.form)
             if frame:
-                kind, counter = _FRAME_TYPES[frame]
-                return kind, counter, text.rstrip("?？.! "), ""  # 세종시 출범 당시 인구는 …입니다
+                return _Kind(*frame, text.rstrip("?？.! "))  # 세종시 출범 당시 인구는 …입니다
             kind = _head_type(m.form)
             if kind and re.search(r"(은|는)\s*[?？]?\s*$", text):
                 # MVP를 받은 선수는? 이대호의 소속팀은? (the whole last word names the kind)
                 words = word_heads(text)
                 named = words[-1] if words and words[-1].endswith(m.form) else m.form
-                return kind, None, text.rstrip("?？.! "), named
+                return _Kind(kind, None, text.rstrip("?？.! "), named, guessed=True)
             break
     if "이름" in forms or "성함" in forms:
         if any(f in _ROLE_WORDS or f.endswith(_ROLE_WORDS) for f in forms):
-            return PERSON, None, text[: morphemes[forms.index("이름" if "이름" in forms else "성함")].start].strip(), ""
-        return ORG, None, "", ""
+            return _Kind(PERSON, None, text[: morphemes[forms.index("이름" if "이름" in forms else "성함")].start].strip())
+        return _Kind(ORG, None, "")
     if re.search(r"(나요|습니까|니까|었나|했나|인가|는가|했어|했니|냐)\s*\??\s*$", text) and "?" in text:
-        return YESNO, None, text.rstrip("? "), ""
-    return OTHER, None, "", ""
+        return _Kind(YESNO, None, text.rstrip("? "))
+    return _Kind(OTHER, None, "")

@@ -38,8 +38,8 @@ _UNIT = re.compile(r"(?i)k?m|cm|mm|kg|g|t|ha|ml|l|mw|kw|gw|gb|tb|km2|m2")
 # Counters of measures, never written as a bare number (unlike 헬스케어 분야 8 for 몇 곳).
 _MEASURES = {"원", "달러", "위안", "엔", "유로", "살", "세", "억", "만"}
 _DATE_UNITS = {"년", "월", "일", "시", "분", "년도", "분기"}
+_SCORE = re.compile(r"\d{1,3}\s*[-:]\s*\d{1,3}")  # 5-4, 2:1
 # Words after a value that bound it: part of the fact (만 14세 미만 is not 14세).
-_SCORE = re.compile(r"\d{1,3}\s*[-:]\s*\d{1,3}")
 _BOUNDS = {"미만", "이상", "이하", "초과", "이내", "이후", "이전", "남짓", "안팎"}
 _TIME_WORDS = {"오전", "오후", "새벽", "저녁", "밤", "낮", "아침", "정오", "자정", "이날", "전날", "다음날",
                "올해", "지난해", "작년", "내년", "현지", "시간"}
@@ -173,7 +173,7 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
             # 2호차: the counter is part of a longer word (not 몇 대 강국: 4대강국).
             i = j + 1
             continue
-        end = _bounded(sentence, morphemes, i, j, end)
+        end = _bounded(morphemes, j, end)
         if previous is not None and previous.form == "만" and previous.tag in ("MM", "NNP", "NNG") \
                 and unit.strip() in ("세", "살"):
             start = previous.start  # 만 14세: an age counted in full years
@@ -203,7 +203,7 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
     return out
 
 
-def _bounded(sentence: str, morphemes, i: int, j: int, end: int) -> int:
+def _bounded(morphemes, j: int, end: int) -> int:
     """The end of a value with the bound that qualifies it (만 14세 미만, 10만원 이하): a limit
     changes the fact, so the answer quotes it."""
     if j + 1 < len(morphemes):
