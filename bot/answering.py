@@ -16,7 +16,7 @@ from .chunking import sentences
 from .bilingual import LEXICON
 from .lexical import kiwi, tokens_many, variants
 from .question import content_keywords, COUNT, DATE, NUMBER, ORG, OTHER, PERSON, PLACE, THING, YESNO, Question
-from .spans import ROLES, head_end_at, typed_spans
+from .spans import ROLES, head_end_at, predicate_end, typed_spans
 from .records import Citation, Hit
 
 _NUMERIC = {COUNT, NUMBER}
@@ -189,10 +189,13 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
         # A value named as the kind asked for (…목표로 하는 도시는? 인공지능 중심도시).
         fit = 0.3 if len(question.head) > 1 and span.value != question.head \
             and span.value.endswith(question.head) else 0.0
-        # The question's verb right after the value: Korean puts a date or place just before its
-        # predicate (12월 22일 종료될 예정 answers 언제 끝날 예정; 11월 13일 시작해 does not).
+        # The question's verb is the one the value is an argument of, the first after it: Korean
+        # puts a date, place or name before its predicate (12월 22일 종료될 예정 answers 언제 끝날
+        # 예정, 11월 13일 시작해 does not; 인코어드P&P와 첫 협약을 체결한 answers 첫 협약을 맺은 회사,
+        # ㈜지아이랩과의 협약은 … 목표로 하는 does not).
         if question.answer_type not in _NUMERIC and any(
-                _says(candidate.text[span.end:span.end + 8], p) for p in question.predicates):
+                _says(candidate.text[span.end:predicate_end(candidate.text, span.end)], p)
+                for p in question.predicates):
             fit += PREDICATE_WEIGHT  # (counts come in lists: 내륙에서 24회, 해역에서 18회 발생)
         score = 0.5 * candidate.score + clause_cos + span.bonus + fit + 1.0 * inside + 0.3 * near \
             - (0.5 if in_value else 0.0) + 0.5 * covered.get(candidate.hit.doc_id, 1.0) - EXTRA_WEIGHT * extra
@@ -213,6 +216,9 @@ class Scored:
     span: Span
 
 
+_CONTEXT_BEFORE = 30  # characters of a clause quoted before the value, at most
+
+
 def _span(question: Question, candidate: Candidate, span) -> Span:
     """Document offsets of a span and the phrase quoted around it."""
     text = candidate.text
@@ -227,6 +233,11 @@ def _span(question: Question, candidate: Candidate, span) -> Span:
     first = re.match(r"(따라|통해|위해|대해|관해|의해|비해|인해|걸쳐)\s+", text[context_start:span.start])
     if first:
         context_start += first.end()  # 「…법」에 따라 만 14세 미만: the clause began inside a phrase
+    if span.start - context_start > _CONTEXT_BEFORE:
+        # A long clause before the value (이번 ㈜지아이랩과의 협약은 … 지난해 10월 인코어드P&P):
+        # quote the words nearest it, from a word start.
+        space = text.find(" ", span.start - _CONTEXT_BEFORE, span.start)
+        context_start = space + 1 if space >= 0 else context_start
     context_end = max(span.end, min(span.clause_end, span.end + 12)) if question.answer_type in (PERSON,) \
         else max(span.end, head_end_at(text, span.end - 1))
     context = text[context_start:context_end].strip()

@@ -56,7 +56,12 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "jeonnam": ("전남",), "chonnam": ("전남",), "gist": ("gist",), "kosdaq": ("코스닥",),
     "kospi": ("코스피",), "first": ("첫",), "founded": ("설립",), "established": ("설립",),
     "opened": ("개소",), "moved": ("이전",), "relocated": ("이전",), "incorporated": ("법인",),
-    "message": ("메시지",), "pledge": ("다짐",), "declaration": ("선언",),
+    "message": ("메시지",), "pledge": ("다짐",), "declaration": ("선언",), "declare": ("선언",),
+    "congratulatory": ("축하",), "congratulations": ("축하",), "delivered": ("발표",),
+    "announced": ("발표",), "member": ("회원",), "aim": ("목표",), "goal": ("목표",),
+    "target": ("목표",), "plan": ("계획",),
+    "stage": ("단계",), "step": ("단계",), "phase": ("단계",), "flowers": ("꽃다발",),
+    "bouquet": ("꽃다발",), "joint": ("합작",), "venture": ("합작회사",),
 }
 
 
@@ -93,12 +98,39 @@ def transliterations(text: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def lexicon_entry(word: str) -> str | None:
+    """The lexicon's form of an English word, or of its plain form (agreements -> agreement,
+    professors -> professor, declared -> declare, signing -> sign); None when it has none."""
+    word = word.lower()
+    forms = [word]
+    for suffix, plain in (("ies", "y"), ("es", ""), ("s", ""), ("ed", ""), ("ed", "e"), ("d", ""),
+                          ("ing", ""), ("ing", "e")):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            forms.append(word[: len(word) - len(suffix)] + plain)
+    return next((f for f in forms if f in LEXICON), None)
+
+
 def lexicon_terms(words) -> list[str]:
-    """Korean terms of the press lexicon for English words (lowercase), in order."""
+    """Korean terms of the press lexicon for English words, in order."""
     out: list[str] = []
     for word in words:
-        out.extend(LEXICON.get(word.lower(), ()))
+        entry = lexicon_entry(word)
+        out.extend(LEXICON[entry] if entry else ())
     return list(dict.fromkeys(out))
+
+
+# English verbs of the lexicon, by the Korean predicate a press release writes for them: an
+# English question's verb, matched like a Korean question's (see Question.predicates).
+_VERBS = {"sign": "체결", "signed": "체결", "held": "열리", "hold": "열리", "hired": "채용",
+          "hire": "채용", "founded": "설립", "established": "설립", "opened": "개소", "moved": "이전",
+          "relocated": "이전", "declare": "선언", "declared": "선언", "injured": "부상", "killed": "사망",
+          "died": "사망", "listed": "상장", "list": "상장", "delivered": "발표", "announced": "발표",
+          "aim": "목표", "aims": "목표"}
+
+
+def lexicon_predicates(words) -> tuple[str, ...]:
+    """The Korean predicates of an English question's verbs (sign -> 체결)."""
+    return tuple(dict.fromkeys(_VERBS[w.lower()] for w in words if w.lower() in _VERBS))
 
 
 class Glossary:

@@ -9,7 +9,7 @@ from pathlib import Path
 from . import about, answering, conversation, llm
 from .embedding import Embedder
 from .index import IndexData, load_index
-from .bilingual import LEXICON, lexicon_terms, transliterations
+from .bilingual import lexicon_entry, lexicon_predicates, lexicon_terms, transliterations
 from .lexical import nouns
 from .model_build import model_fingerprint
 from .question import OTHER, analyse, check, language_of
@@ -114,7 +114,7 @@ class Bot:
         terms = lexicon_terms(words) + [t for t in transliterations(question) if known(t)]
         glossary = self.retriever.data.glossary
         if glossary is not None:
-            unknown = [w for w in words if w.lower() not in LEXICON]
+            unknown = [w for w in words if lexicon_entry(w) is None]
             if unknown:
                 vectors = self.embedder.encode_queries(unknown)
                 terms += glossary.translate(vectors, self.settings.glossary_threshold)
@@ -166,8 +166,10 @@ class Bot:
         if korean_terms:
             # An English question is scored against Korean sentences by its Korean terms.
             focus = tuple(t for t in lexicon_terms(analysed.focus) if t in korean_terms)
+            verbs = lexicon_predicates(re.findall(r"[A-Za-z]+", effective))
             analysed = replace(analysed, keywords=tuple(dict.fromkeys((*analysed.keywords, *korean_terms))),
-                               nouns=korean_terms, focus=focus)
+                               nouns=korean_terms, focus=focus,
+                               predicates=verbs)
         hits = retriever.search(query_vector, effective, k=self.settings.top_k, filters=filters,
                                 dense_weight=self._dense_weight(effective), extra_terms=korean_terms)
         if not hits:

@@ -25,6 +25,10 @@ _PLACE_SUFFIX = re.compile(r"(센터|홀|회관|청사|시청|구청|공항|호�
                            r"병원|항|역|섬|산|강|시|군|구|도|주|국|읍|면|동|리|도시|지역|현장|마을|해역|해안)$")
 _ORG_SUFFIX = re.compile(r"(부|청|처|원|회|단|공사|공단|재단|협회|협의체|위원회|은행|대학교|대학|경제|신문|"
                          r"방송|일보|그룹|전자|기업|연구소|연구원|당|정부|사|랩|지주|통신|네트웍스|FIFA|UN)$")
+# Endings of a body's name that no Korean personal name has (민주당 후보: the party, not the
+# candidate); narrower than _ORG_SUFFIX, whose 원/부/회 end given names too.
+_BODY_SUFFIX = re.compile(r"[가-힣](당|청|처|공사|공단|재단|협회|협의체|위원회|은행|대학교|대학|신문|방송|일보|"
+                          r"그룹|연구소|연구원|정부|지주|통신)$")
 # Particles that say where (김대중컨벤션센터에서, 광주로); case particles that say something else.
 _LOCATIVE = {"에서", "에", "으로", "로", "에서는", "에는", "에서도", "에도", "에서의"}
 _OTHER_CASES = {"을", "를", "의", "도", "만", "보다", "처럼", "로서", "으로서"}  # not 와/과: they list (A와 B)
@@ -368,7 +372,8 @@ def _persons(sentence: str, morphemes, keywords: set[str]) -> list[tuple[int, in
                 lead = phrase[0].proper and _name_like(sentence, phrase[:1])
                 if lead:
                     add(phrase[:1], bonus)
-                if first > 1 and phrase[first - 1].proper:
+                if first > 1 and phrase[first - 1].proper and \
+                        not _BODY_SUFFIX.search(sentence[phrase[first - 1].start:phrase[first - 1].head_end]):
                     add([phrase[first - 1]], bonus - (0.25 if lead else 0.0))
         for w in phrase:
             head = sentence[w.start:w.head_end]
@@ -439,6 +444,21 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str],
             continue
         out.append((start, end, bonus))
     return out
+
+
+def predicate_end(sentence: str, position: int, limit: int = 30) -> int:
+    """The end of the first predicate after ``position``: the verb a value before it is an argument
+    of (인코어드P&P와 첫 협약을 체결한: 체결; 12월 22일 종료될: 종료되). ``position + 8`` when no
+    verb follows within ``limit`` characters of the same clause."""
+    morphemes = _morphemes(sentence)
+    for i, m in enumerate(morphemes):
+        if m.start < position:
+            continue
+        if m.start - position > limit or m.tag in _CLAUSE_BREAK:
+            break
+        if m.tag.startswith(("VV", "VA", "XSV", "XSA", "VCP")):
+            return m.start + m.len
+    return position + 8
 
 
 def head_end_at(sentence: str, position: int) -> int:
