@@ -57,7 +57,7 @@ _EN_COUNTED = {"people": (), "passengers": ("승객",), "athletes": ("선수",),
                "students": ("학생",), "employees": ("직원",), "workers": ("근로자",), "victims": ("피해자",),
                "members": ("회원",), "shareholders": ("주주",), "professors": ("교수",), "residents": ("주민",),
                "visitors": ("관람객",), "soldiers": ("군인",), "patients": ("환자",), "children": ("어린이",)}
-_EN_STOP = {"how", "many", "much", "what", "which", "who", "whom", "whose", "where", "when", "is",
+EN_STOP = {"how", "many", "much", "what", "which", "who", "whom", "whose", "where", "when", "is",
             "are", "was", "were", "the", "a", "an", "of", "in", "on", "at", "to", "did", "does",
             "do", "and", "for", "by", "with", "that", "this", "it", "its", "there", "number",
             "signed", "has", "have", "be", "been", "from", "about", "tell", "me", "please"}
@@ -122,7 +122,7 @@ def analyse(text: str) -> Question:
     if language == "en":
         answer_type = next((t for pattern, t in _EN_TYPES if pattern.search(text)), OTHER)
         words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z\-']+|\d[\d,.]*|[가-힣]+", text)]
-        keywords = tuple(w for w in words if w not in _EN_STOP)
+        keywords = tuple(w for w in words if w not in EN_STOP)
         counter = None
         if answer_type == COUNT and re.search(r"\bhow much\b", text, re.I) and re.search(
                 r"\b(money|budget|cost|costs|won|dollars?|spen[dt]|price|fund(s|ing)?|fine|paid|pay)\b", text, re.I):

@@ -9,17 +9,23 @@ from pathlib import Path
 from . import about, answering, conversation, llm
 from .embedding import Embedder
 from .index import IndexData, load_index
-from .bilingual import lexicon_entry, lexicon_predicates, lexicon_terms, transliterations
-from .lexical import nouns
+from .bilingual import LEXICON, lexicon_entry, lexicon_predicates, lexicon_terms, transliterations
+from .lexical import nouns, tokens
 from .model_build import model_fingerprint
-from .question import OTHER, analyse, check, language_of
+from .question import EN_STOP, OTHER, analyse, check, language_of
 from .records import Answer, Citation, Hit
+from .romanized import NamePrefixes, korean_names
 from .retrieval import Filters, HybridRetriever, dedupe
 from .settings import Settings
 
 # The answer is looked for in the sentences of the best passages (their sentences preranked by the
 # question's keywords, the best of them embedded).
 READ_PASSAGES = 5
+# English words that are not romanised Korean names: the question words, the lexicon's words and
+# months and weekdays (July is not 줄이).
+_NOT_NAMES = frozenset(EN_STOP) | frozenset(LEXICON) | frozenset(
+    "january february march april may june july august september october november december monday "
+    "tuesday wednesday thursday friday saturday sunday".split())
 # A short document whose passage ranks first is read whole: a release answers "where" or "when" in
 # a sentence that shares no word with the question (협약식 … 열렸나 / 업무협약을 체결했다).
 READ_WHOLE_DOCUMENT = 8  # passages at most
@@ -56,10 +62,12 @@ class Bot:
         by_document: dict[str, list] = {}
         for chunk in data.chunks:
             by_document.setdefault(chunk.doc_id, []).append(chunk)
+        names = NamePrefixes(d.text for d in data.documents.values())
         with self._lock:
             self.data, self.retriever = data, retriever
             self._noun_cache: dict[str, tuple[frozenset[str], str]] = {}
             self._chunks_of = by_document
+            self._names = names
 
     def reload(self) -> None:
         """Swap in the index on disk (after an update) without disturbing running questions."""
@@ -99,7 +107,7 @@ class Bot:
         """The best ``k`` passages for the question, best first."""
         question = check(question, self.settings.max_question_chars)
         vector = self.embedder.encode_queries([question])[0]
-        return self.retriever.search(vector, question, k=k, mode=mode, filters=filters,
+        return self.retriever.search(vector, _lexical_text(question), k=k, mode=mode, filters=filters,
                                      dense_weight=self._dense_weight(question),
                                      extra_terms=self._korean_terms(question))
 
@@ -112,6 +120,9 @@ class Bot:
             return ()
         known = self.retriever.data.lexical.knows
         terms = lexicon_terms(words) + [t for t in transliterations(question) if known(t)]
+        # Korean names as English writes them (Moon Jae-in -> 문재인), as the index tokenises them.
+        for name in korean_names(question, self._names, _NOT_NAMES):
+            terms += [name] if known(name) else [t for t in tokens(name) if len(t) > 1 and known(t)]
         glossary = self.retriever.data.glossary
         if glossary is not None:
             unknown = [w for w in words if lexicon_entry(w) is None]
@@ -170,7 +181,7 @@ class Bot:
             analysed = replace(analysed, keywords=tuple(dict.fromkeys((*analysed.keywords, *korean_terms))),
                                nouns=korean_terms, focus=focus,
                                predicates=verbs)
-        hits = retriever.search(query_vector, effective, k=self.settings.top_k, filters=filters,
+        hits = retriever.search(query_vector, _lexical_text(effective), k=self.settings.top_k, filters=filters,
                                 dense_weight=self._dense_weight(effective), extra_terms=korean_terms)
         if not hits:
             return self._refusal(question, rewritten, analysed, [], {})
@@ -265,7 +276,7 @@ class Bot:
         press material; None when no document states the field."""
         previous = next((a.citations[0].doc_id for _, a in reversed(list(history))
                          if not a.refused and a.citations), None)
-        hits = self.retriever.search(query_vector, analysed.text, k=20, dense_weight=self._dense_weight(analysed.text))
+        hits = self.retriever.search(query_vector, _lexical_text(analysed.text), k=20, dense_weight=self._dense_weight(analysed.text))
         ranked_ids = list(dict.fromkeys(h.doc_id for h in hits))
         document = about.choose_document(self.data.documents, field, ranked_ids, previous)
         if document is None:
@@ -304,6 +315,18 @@ class Bot:
                       citations=(), rewritten_question=rewritten,
                       answer_type=analysed.answer_type, language=analysed.language, related=related,
                       confidence=confidence)
+
+
+def _lexical_text(question: str) -> str:
+    """What the keyword index is asked: a Korean question whole; of an English question only the
+    words it writes as names (Han, SRT, Proton-M, IPv4) and its numbers. Its other English words
+    are asked through their Korean terms: as they are, they found the few passages written in
+    English (a petition's "that he was") for any English question."""
+    if language_of(question) != "en":
+        return question
+    words = re.findall(r"[A-Za-z][A-Za-z0-9\-]*|\d[\d,.]*", question)
+    return " ".join(w for i, w in enumerate(words)
+                    if w[0].isdigit() or (w[0].isupper() and w.lower() not in EN_STOP and (i > 0 or w.isupper())))
 
 
 def _date_key(hit: Hit) -> str:
