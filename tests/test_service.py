@@ -80,3 +80,17 @@ def test_an_english_count_picks_the_figure_of_the_field_it_names(corpus_bot):
     answer = corpus_bot.ask("How many security firms have an agreement with Gwangju?")
     assert not answer.refused and answer.citations[0].doc_id == SEED
     assert answer.text.startswith("4 (보안 분야 4)")
+
+
+def test_an_english_question_finds_a_korean_name_it_writes_in_latin_letters(corpus_bot):
+    # Park Tae-hwan is 박태환 in the article; the English words alone pointed elsewhere.
+    hits = corpus_bot.search("What banned drug did the doctor inject into swimmer Park Tae-hwan?", k=5)
+    assert hits[0].doc_id == "kowikinews-0395"
+
+
+@pytest.mark.parametrize("question", ["광주시가 첫 AI 협약을 맺은 회사는?",
+                                      "Which company did Gwangju sign its first AI agreement with?"])
+def test_the_first_agreement_is_answered_by_the_verb_it_belongs_to(corpus_bot, question):
+    answer = corpus_bot.ask(question)
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    assert "인코어드" in answer.text

@@ -95,3 +95,12 @@ def test_a_keyword_matches_the_compound_kiwi_keeps_whole():
     assert "로봇" not in present and _among("로봇", present)  # 로봇분야 is one token
     assert _among("처음", set(tokens("최초의 협약을 체결했다")))  # a word written for it
     assert not _among("보안", present)
+
+
+def test_the_verb_a_value_belongs_to_is_the_first_predicate_after_it():
+    from bot.spans import predicate_end
+    sentence = "광주시는 인코어드P&P와 첫 협약을 체결한 이후 50번째 협약을 맺었다."
+    end = predicate_end(sentence, sentence.index("인코어드"))
+    assert "체결" in sentence[sentence.index("협약을"):end] and end <= sentence.index("이후")
+    # No verb in reach: eight characters after the value.
+    assert predicate_end("헬스케어 분야 8", 0) == 8
