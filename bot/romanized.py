@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from itertools import product
+from math import prod
 
 # Initials, medials and finals of a Hangul syllable, in Unicode order, with the Latin spellings
 # each is written with (first: Revised Romanization).
@@ -71,8 +72,6 @@ def _segmentations(word: str, limit: int = 64) -> list[list[str]]:
         for end in range(min(len(word), at + _LONGEST), at, -1):
             piece = word[at:end]
             if piece in _TABLE:
-                # A syllable is not followed by a vowel it could have kept (han-gang, not ha-ngang
-                # is left to the corpus); only reject a syllable that leaves nothing readable.
                 parts.append(piece)
                 walk(end, parts)
                 parts.pop()
@@ -85,28 +84,19 @@ def readings(word: str) -> list[str]:
     """Every Hangul reading of one romanised word (hyphens cut syllables: Jae-in)."""
     lower = word.lower()
     if lower in _SURNAMES:
-        options = [[_SURNAMES[lower]]]
-        if len(lower) > 1:
-            options += [[h] for h in _TABLE.get(lower, ())]
-        return list(dict.fromkeys(o[0] for o in options))
+        return list(dict.fromkeys([_SURNAMES[lower], *_TABLE.get(lower, ())]))
     pieces = [p for p in lower.split("-") if p]
     per_piece: list[list[str]] = []
     for piece in pieces:
         spellings: list[str] = []
         for cut in _segmentations(piece):
-            combos = 1
-            for syllable in cut:
-                combos *= len(_TABLE[syllable])
-            if combos > _MAX_READINGS:
+            if prod(len(_TABLE[s]) for s in cut) > _MAX_READINGS:
                 continue
             spellings.extend("".join(c) for c in product(*(_TABLE[s] for s in cut)))
         if not spellings:
             return []
         per_piece.append(list(dict.fromkeys(spellings)))
-    total = 1
-    for spellings in per_piece:
-        total *= len(spellings)
-    if total > _MAX_READINGS * 4:
+    if prod(map(len, per_piece)) > _MAX_READINGS * 4:
         return []
     return ["".join(p) for p in product(*per_piece)]
 
@@ -134,18 +124,21 @@ def korean_names(text: str, prefixes: NamePrefixes, skip=frozenset()) -> list[st
     """Hangul forms of the romanised Korean names in an English text that the corpus holds:
     runs of capitalised words read together (Moon Jae-in -> 문재인), else one word (Itaewon ->
     이태원). ``skip``: lowercase words that are English, not names (the lexicon's words)."""
-    words = [(m.group(), m.start()) for m in _LATIN_WORD.finditer(text)]
+    words = _LATIN_WORD.findall(text)
+
+    def may_be_name(word: str) -> bool:
+        # Capitalised, not an acronym (SRT), not an English word the caller names.
+        return len(word) > 1 and word[0].isupper() and not word.isupper() and word.lower() not in skip
+
     out: list[str] = []
     i = 0
     while i < len(words):
-        word, _ = words[i]
-        if not word[0].isupper() or word.lower() in skip or len(word) < 2 or word.isupper():
+        if not may_be_name(words[i]):
             i += 1
             continue
-        run = [word]
-        while i + len(run) < len(words) and len(run) < 3 and words[i + len(run)][0][0].isupper() \
-                and words[i + len(run)][0].lower() not in skip and not words[i + len(run)][0].isupper():
-            run.append(words[i + len(run)][0])
+        run = [words[i]]
+        while i + len(run) < len(words) and len(run) < 3 and may_be_name(words[i + len(run)]):
+            run.append(words[i + len(run)])
         found = _longest(run, prefixes)
         if found:
             out.append(found[0])
@@ -160,12 +153,7 @@ def _longest(run: list[str], prefixes: NamePrefixes) -> tuple[str, int] | None:
     reading in syllable order), and how many words it took."""
     for n in range(len(run), 0, -1):
         per_word = [readings(w) for w in run[:n]]
-        if not all(per_word):
-            continue
-        total = 1
-        for r in per_word:
-            total *= len(r)
-        if total > _MAX_READINGS * 4:
+        if not all(per_word) or prod(map(len, per_word)) > _MAX_READINGS * 4:
             continue
         hits = [h for h in ("".join(p) for p in product(*per_word)) if len(h) >= 2 and h in prefixes]
         if hits:
