@@ -16,7 +16,7 @@ from .chunking import sentences
 from .bilingual import LEXICON
 from .lexical import kiwi, tokens_many, variants
 from .question import content_keywords, COUNT, DATE, NUMBER, ORG, OTHER, PERSON, PLACE, THING, YESNO, Question
-from .spans import ROLES, head_end_at, predicate_end, typed_spans
+from .spans import ROLES, counter_names, head_end_at, predicate_end, typed_spans
 from .records import Citation, Hit
 
 _NUMERIC = {COUNT, NUMBER}
@@ -185,6 +185,7 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
         near = _proximity(candidate.text, span, weights) / total
         in_value = any(k == span.value for k in keywords) or \
             _bare(span.value) in _bare(question.text) or \
+            (question.answer_type in _NUMERIC and _repeats_number(span.value, question.text)) or \
             (question.answer_type in _ENTITIES and any(len(k) > 2 and k in span.value for k in keywords))
         # A value named as the kind asked for (…목표로 하는 도시는? 인공지능 중심도시).
         fit = 0.3 if len(question.head) > 1 and span.value != question.head \
@@ -244,14 +245,7 @@ def _span(question: Question, candidate: Candidate, span) -> Span:
     return Span(candidate.start + span.start, candidate.start + span.end, span.value, context)
 
 
-# Counters that name what they count: 4개사 are companies, 91개국 countries.
-_COUNTER_NOUNS = {"사": ("회사", "기업", "업체", "기관"), "국": ("나라", "국가")}
 
-
-def counter_names(value: str, counted: str) -> bool:
-    """Whether the value's counter itself says what is counted (본사를 옮긴 회사는 몇 곳: 4개사)."""
-    unit = re.sub(r"[\d\s,.여]", "", value)
-    return any(unit.endswith(c) and counted in nouns for c, nouns in _COUNTER_NOUNS.items())
 
 
 def missing_word(question: Question, span: Span, candidate: Candidate) -> str | None:
@@ -318,6 +312,14 @@ def _says(text: str, keyword: str) -> bool:
 def _bare(text: str) -> str:
     """Text without spaces and company marks (㈜지아이랩 repeats the question's 지아이랩)."""
     return re.sub(r"\s|㈜|\(주\)", "", text)
+
+
+def _repeats_number(value: str, question: str) -> bool:
+    """Whether a figure is one the question itself gives (how many institutions are among the 50
+    partners: not 50개)."""
+    number = re.match(r"\d[\d,.]*", value)
+    given = {n.replace(",", "").rstrip(".") for n in re.findall(r"\d[\d,.]*", question)}
+    return number is not None and number.group().replace(",", "").rstrip(".") in given
 
 
 def _same_value(a: str, b: str) -> bool:

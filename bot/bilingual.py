@@ -62,7 +62,24 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "target": ("목표",), "plan": ("계획",),
     "stage": ("단계",), "step": ("단계",), "phase": ("단계",), "flowers": ("꽃다발",),
     "bouquet": ("꽃다발",), "joint": ("합작",), "venture": ("합작회사",),
+    "participated": ("참가", "참여"), "participate": ("참가", "참여"), "participants": ("참가자",),
+    "participating": ("참가", "참여"),
 }
+
+# Two English words that a release writes as one Korean term (industrial alone is 산업 as often
+# in 산업 안전 as in 산업 행동 = 쟁의: only the pair is sure).
+PHRASES: dict[str, str] = {
+    "industrial safety": "산업안전", "big data": "빅데이터", "speech recognition": "음성인식",
+    "natural language": "자연어처리", "artificial intelligence": "인공지능", "joint venture": "합작회사",
+    "stock market": "주식시장", "press release": "보도자료", "took part": "참가", "take part": "참가",
+    "taking part": "참가",
+}
+
+
+def lexicon_phrases(text: str) -> list[str]:
+    """The Korean terms of the two-word phrases a question writes (industrial safety -> 산업안전)."""
+    words = [w.lower() for w in re.findall(r"[A-Za-z]+", text)]
+    return [PHRASES[f"{a} {b}"] for a, b in zip(words, words[1:]) if f"{a} {b}" in PHRASES]
 
 
 # How Korean writes Latin letters and the loanwords of company names (GI Lab -> 지아이랩).
@@ -125,7 +142,7 @@ _VERBS = {"sign": "체결", "signed": "체결", "held": "열리", "hold": "열�
           "hire": "채용", "founded": "설립", "established": "설립", "opened": "개소", "moved": "이전",
           "relocated": "이전", "declare": "선언", "declared": "선언", "injured": "부상", "killed": "사망",
           "died": "사망", "listed": "상장", "list": "상장", "delivered": "발표", "announced": "발표",
-          "aim": "목표", "aims": "목표"}
+          "aim": "목표", "aims": "목표", "participated": "참가", "participate": "참가"}
 
 
 def lexicon_predicates(words) -> tuple[str, ...]:

@@ -48,7 +48,8 @@ def resolve(question: str, history, similarity: Similarity | None = None) -> str
     has_predicate = any(m.tag.startswith(("VV", "VA", "VCP", "EF")) for m in morphemes)
     if not has_wh and not has_predicate and len(body) <= 30:
         focus = _KO_TAIL.sub("", body).strip()
-        return _replace_focus(previous, focus, similarity) if focus else None
+        return _replace_focus(previous, focus, similarity, _varied(history[-1][0], prev_answer)) \
+            if focus else None
     if has_wh and (lead or not _has_topic(morphemes)):
         topic = _topic(previous)
         if topic and topic not in body:
@@ -86,8 +87,21 @@ def _noun_runs(text: str):
     return runs
 
 
-def _replace_focus(previous: str, focus: str, similarity: Similarity | None) -> str:
-    """Put the focus in the previous question where the noun it stands for was."""
+def _varied(question: str, answer) -> str | None:
+    """The first noun of the previous turn's fragment when that turn was a follow-up itself
+    (자동차 of 그럼 자동차 분야는?): what the user goes on varying."""
+    if not getattr(answer, "rewritten_question", None):
+        return None
+    lead = _KO_LEAD.match(question)
+    body = _KO_TAIL.sub("", question[lead.end():] if lead else question).strip()
+    nouns = [m.form for m in kiwi().tokenize(body) if m.tag in _NOUN and m.tag != "NNB"] if body else []
+    return nouns[0] if nouns else None
+
+
+def _replace_focus(previous: str, focus: str, similarity: Similarity | None, varied: str | None = None) -> str:
+    """Put the focus in the previous question where the noun it stands for was: one it shares a
+    head noun with, else the noun the conversation has been varying (헬스케어 -> 자동차 -> 보안),
+    else the most similar one."""
     runs = _noun_runs(previous)
     if not runs:
         return f"{focus} {previous}"
@@ -98,10 +112,14 @@ def _replace_focus(previous: str, focus: str, similarity: Similarity | None) -> 
         if shared:
             start, end = run[0].start, shared[-1].start + shared[-1].len
             return _join(previous, start, end, focus)
-    # 2. Else the single noun most like the focus (보안 ~ 자동차, 승무원 ~ 승객).
     nouns = [m for run in runs for m in run if m.tag != "NNB"]
     if not nouns:
         return f"{focus} {previous}"
+    # 2. The noun the previous follow-up put there (그럼 자동차 분야는? then 보안은?: 자동차).
+    same = next((m for m in nouns if m.form == varied), None)
+    if same is not None:
+        return _join(previous, same.start, same.start + same.len, focus)
+    # 3. Else the single noun most like the focus (보안 ~ 자동차, 승무원 ~ 승객).
     if similarity is not None:
         scores = list(similarity(focus, [m.form for m in nouns]))
         target = nouns[max(range(len(nouns)), key=lambda i: (scores[i], -i))]

@@ -56,7 +56,9 @@ _EN_COUNTED = {"people": (), "passengers": ("승객",), "athletes": ("선수",),
                "companies": ("기업",), "firms": ("기업",), "countries": ("국가",), "nations": ("국가",),
                "students": ("학생",), "employees": ("직원",), "workers": ("근로자",), "victims": ("피해자",),
                "members": ("회원",), "shareholders": ("주주",), "professors": ("교수",), "residents": ("주민",),
-               "visitors": ("관람객",), "soldiers": ("군인",), "patients": ("환자",), "children": ("어린이",)}
+               "visitors": ("관람객",), "soldiers": ("군인",), "patients": ("환자",), "children": ("어린이",),
+               "institutions": ("기관",), "organizations": ("기관",), "organisations": ("기관",),
+               "agencies": ("기관",)}
 EN_STOP = {"how", "many", "much", "what", "which", "who", "whom", "whose", "where", "when", "is",
             "are", "was", "were", "the", "a", "an", "of", "in", "on", "at", "to", "did", "does",
             "do", "and", "for", "by", "with", "that", "this", "it", "its", "there", "number",
@@ -109,6 +111,23 @@ def check(question: str, max_chars: int) -> str:
     return cleaned
 
 
+def _how_many_phrase(text: str) -> list[str]:
+    """The words after "how many" before the first that cannot be part of its noun phrase."""
+    asked = re.search(r"\bhow many ((?:[a-z][a-z\-]*\s*){1,5})", text.lower())
+    if not asked:
+        return []
+    phrase = []
+    for word in asked.group(1).split():
+        if word in ("of", "the"):
+            continue  # how many of the companies
+        if word in EN_STOP:
+            break
+        phrase.append(word)
+        if word in _EN_COUNTERS:
+            break
+    return phrase
+
+
 def language_of(text: str) -> str:
     """``en`` when Latin letters outnumber Hangul, else ``ko``."""
     hangul = len(re.findall(r"[가-힣]", text))
@@ -127,20 +146,19 @@ def analyse(text: str) -> Question:
         if answer_type == COUNT and re.search(r"\bhow much\b", text, re.I) and re.search(
                 r"\b(money|budget|cost|costs|won|dollars?|spen[dt]|price|fund(s|ing)?|fine|paid|pay)\b", text, re.I):
             counter = "원"  # how much money: an amount of money, not a count
-        if answer_type == COUNT and counter is None:
-            asked = re.search(r"\bhow many ([a-z]+)(?: ([a-z]+))?", text.lower())
-            for word in (asked.groups() if asked else ()):
-                counter = counter or _EN_COUNTERS.get(word or "")
-        counted = None
+        counted, focus = None, ()
         if answer_type == COUNT:
-            asked = re.search(r"\bhow many ([a-z]+)", text.lower())
-            counted = next(iter(_EN_COUNTED.get(asked.group(1), ())), None) if asked else None
-        focus = ()
-        if answer_type == COUNT:
-            asked = re.search(r"\bhow many ([a-z]+) ([a-z]+)", text.lower())
-            if asked and asked.group(2) in _EN_COUNTERS and asked.group(1) not in _EN_COUNTERS:
-                focus = (asked.group(1),)  # how many security companies: security
-                counted = next(iter(_EN_COUNTED.get(asked.group(2), ())), None)
+            # The noun phrase after "how many" up to its verb (how many big data companies are):
+            # its counted noun gives the counter and the Korean noun beside the number, the words
+            # before that noun restrict it (big data: 빅데이터 분야 28, not 50개사).
+            phrase = _how_many_phrase(text)
+            head = next((i for i, w in enumerate(phrase) if w in _EN_COUNTERS), None)
+            if head is not None:
+                # People are counted in 명; things in a counter English does not say (sites:
+                # 23건, institutions: 7개소, companies: 43개 or 4개사), so none is required.
+                counter = counter or (_EN_COUNTERS[phrase[head]] if _EN_COUNTERS[phrase[head]] == "명" else None)
+                counted = next(iter(_EN_COUNTED.get(phrase[head], ())), None)
+                focus = tuple(w for w in phrase[:head] if w not in EN_STOP)
         return Question(text, language, answer_type, keywords, counter, "", counted=counted, focus=focus)
     morphemes = kiwi().tokenize(text)
     answer_type, counter, subject, head, guessed = _korean_type(text, morphemes)

@@ -42,6 +42,7 @@ _UNIT = re.compile(r"(?i)k?m|cm|mm|kg|g|t|ha|ml|l|mw|kw|gw|gb|tb|km2|m2")
 # Counters of measures, never written as a bare number (unlike 헬스케어 분야 8 for 몇 곳).
 _MEASURES = {"원", "달러", "위안", "엔", "유로", "살", "세", "억", "만"}
 _DATE_UNITS = {"년", "월", "일", "시", "분", "년도", "분기"}
+_ORDINAL = re.compile(r"(번째|째|단계|차례)$")
 _SCORE = re.compile(r"\d{1,3}\s*[-:]\s*\d{1,3}")  # 5-4, 2:1
 # Words after a value that bound it: part of the fact (만 14세 미만 is not 14세).
 _BOUNDS = {"미만", "이상", "이하", "초과", "이내", "이후", "이전", "남짓", "안팎"}
@@ -193,6 +194,11 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
         elif counter in _MEASURES and strict:
             i = j + 1
             continue  # money and ages are never written bare: 예산은 몇 원 is not 빅데이터 분야 28
+        elif not counter and (_ORDINAL.search(unit) or (previous is not None and previous.form == "제"
+                                                         and previous.start + previous.len == m.start)):
+            bonus -= 0.3  # how many: 50번째, 1단계, 제24회 say which one, not how many
+        elif not counter and unit.strip() == "시":
+            bonus -= 0.3  # 21시 is a time of day
         elif not counter and unit.strip():
             bonus += 0.05  # 얼마: 10만원, 1.5km rather than a bare number
         if unit and unit.strip() and unit.strip()[0] in "년월일" and counter not in ("년", "월", "일"):
@@ -200,11 +206,21 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
         if counted:
             # 선수는 몇 명: 2,861명의 선수, not 총 7명이 (성화를) 이어받았고.
             noun = _counts(morphemes, i, j)
-            if noun and (counted in noun or noun in counted):
+            if noun and (counted in noun or noun in counted) or counter_names(unit, counted):
                 bonus += 0.3
         out.append((start, end, bonus))
         i = j + 1
     return out
+
+
+# Counters that name what they count: 4개사 are companies, 91개국 countries.
+_NAMING_COUNTERS = {"사": ("회사", "기업", "업체", "기관"), "국": ("나라", "국가")}
+
+
+def counter_names(value: str, counted: str) -> bool:
+    """Whether the value's counter itself says what is counted (본사를 옮긴 회사는 몇 곳: 4개사)."""
+    unit = re.sub(r"[\d\s,.여]", "", value)
+    return any(unit.endswith(c) and counted in nouns for c, nouns in _NAMING_COUNTERS.items())
 
 
 def _bounded(morphemes, j: int, end: int) -> int:

@@ -82,6 +82,19 @@ def test_an_english_count_picks_the_figure_of_the_field_it_names(corpus_bot):
     assert answer.text.startswith("4 (보안 분야 4)")
 
 
+@pytest.mark.parametrize("question, expected", [
+    ("How many industrial safety companies signed?", "1 (산업안전 1)"),  # two words, one Korean term
+    ("How many institutions are among the 50 partners?", "7개소"),  # not the 50 the question gives
+    ("How many companies are among the 50 partners?", "43개"),
+])
+def test_an_english_count_of_the_seed_list(corpus_bot, question, expected):
+    answer = corpus_bot.ask(question)
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    assert answer.text.startswith(expected)
+    quote = answer.citations[0]
+    assert expected.split(" ")[0] in quote.quote[quote.span_start - quote.start:quote.span_end - quote.start]
+
+
 def test_an_english_question_finds_a_korean_name_it_writes_in_latin_letters(corpus_bot):
     # Park Tae-hwan is 박태환 in the article; the English words alone pointed elsewhere.
     hits = corpus_bot.search("What banned drug did the doctor inject into swimmer Park Tae-hwan?", k=5)

@@ -104,3 +104,20 @@ def test_the_verb_a_value_belongs_to_is_the_first_predicate_after_it():
     assert "체결" in sentence[sentence.index("협약을"):end] and end <= sentence.index("이후")
     # No verb in reach: eight characters after the value.
     assert predicate_end("헬스케어 분야 8", 0) == 8
+
+
+def test_an_english_count_reads_the_whole_noun_phrase():
+    # The counted noun may be the third word; the words before it restrict it.
+    q = analyse("How many industrial safety companies signed?")
+    assert (q.counted, q.focus, q.counter) == ("기업", ("industrial", "safety"), None)
+    assert analyse("How many of the institutions signed?").counted == "기관"
+    assert analyse("How many passengers were on board?").counter == "명"
+
+
+def test_how_many_is_not_answered_by_an_ordinal_or_a_time():
+    sentence = "제24회 대회는 21시에 열렸고, 50번째 협약으로 총 91개국이 참가했다."
+    q = analyse("How many countries took part?")
+    spans = typed_spans(sentence, q.answer_type, q.keywords, q.counter, True, q.counted)
+    best = max(spans, key=lambda s: s.bonus)
+    assert best.value == "91개국"  # 국 names countries: the counted bonus, 번째/제N회/N시 a penalty
+    assert {s.value for s in spans if s.bonus < 0} == {"24회", "21시", "50번째"}
