@@ -63,7 +63,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "stage": ("단계",), "step": ("단계",), "phase": ("단계",), "flowers": ("꽃다발",),
     "bouquet": ("꽃다발",), "joint": ("합작",), "venture": ("합작회사",),
     "participated": ("참가", "참여"), "participate": ("참가", "참여"), "participants": ("참가자",),
-    "participating": ("참가", "참여"),
+    "participating": ("참가", "참여"), "corporation": ("법인",), "corporations": ("법인",),
 }
 
 # Two English words that a release writes as one Korean term (industrial alone is 산업 as often
@@ -72,7 +72,7 @@ PHRASES: dict[str, str] = {
     "industrial safety": "산업안전", "big data": "빅데이터", "speech recognition": "음성인식",
     "natural language": "자연어처리", "artificial intelligence": "인공지능", "joint venture": "합작회사",
     "stock market": "주식시장", "press release": "보도자료", "took part": "참가", "take part": "참가",
-    "taking part": "참가",
+    "taking part": "참가", "set up": "설립",
 }
 
 

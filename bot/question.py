@@ -11,6 +11,10 @@ from .lexical import FRAME_WORDS, kiwi, nouns, tokens, word_heads
 # What a question asks for, recognised from Korean morphemes and English words.
 COUNT, NUMBER, PERSON, PLACE, DATE, ORG, THING, YESNO, OTHER = (
     "count", "number", "person", "place", "date", "organization", "thing", "yesno", "other")
+# "Who is X?" about a named person: the role the passages give beside the name (김정태 사무국장).
+ROLE = "role"
+# 이용섭은 누구인가요? / 김정태 씨는 누구야?: nothing but a name before 누구.
+_KO_IDENTIFY = re.compile(r"^\s*([가-힣]{2,4}?)\s*(씨|님)?\s*(은|는|이|가)?\s*누구(인가요|입니까|예요|이에요|야|인가|죠|지)?\s*[?？.]?\s*$")
 
 _EN_TYPES = (
     (re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bhow long\b", re.I), COUNT),
@@ -162,6 +166,10 @@ def analyse(text: str) -> Question:
         return Question(text, language, answer_type, keywords, counter, "", counted=counted, focus=focus)
     morphemes = kiwi().tokenize(text)
     answer_type, counter, subject, head, guessed = _korean_type(text, morphemes)
+    identify = _KO_IDENTIFY.match(text)
+    if identify and answer_type == PERSON:
+        name = identify.group(1)
+        return Question(text, language, ROLE, (name,), None, subject, (name,), ())
     asked = QUESTION_WORDS | FRAME_WORDS | {counter} | COUNTERS
     keywords = tuple(tokens(text))
     compounds = tuple(h for h in dict.fromkeys(word_heads(text))

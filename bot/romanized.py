@@ -124,13 +124,18 @@ def korean_names(text: str, prefixes: NamePrefixes, skip=frozenset()) -> list[st
     """Hangul forms of the romanised Korean names in an English text that the corpus holds:
     runs of capitalised words read together (Moon Jae-in -> 문재인), else one word (Itaewon ->
     이태원). ``skip``: lowercase words that are English, not names (the lexicon's words)."""
+    return list(dict.fromkeys(name for name, _ in read_names(text, prefixes, skip)))
+
+
+def read_names(text: str, prefixes: NamePrefixes, skip=frozenset()) -> list[tuple[str, tuple[str, ...]]]:
+    """``korean_names`` with the English words each name was read from (Kim, Jeong-tae)."""
     words = _LATIN_WORD.findall(text)
 
     def may_be_name(word: str) -> bool:
         # Capitalised, not an acronym (SRT), not an English word the caller names.
         return len(word) > 1 and word[0].isupper() and not word.isupper() and word.lower() not in skip
 
-    out: list[str] = []
+    out: list[tuple[str, tuple[str, ...]]] = []
     i = 0
     while i < len(words):
         if not may_be_name(words[i]):
@@ -141,11 +146,11 @@ def korean_names(text: str, prefixes: NamePrefixes, skip=frozenset()) -> list[st
             run.append(words[i + len(run)])
         found = _longest(run, prefixes)
         if found:
-            out.append(found[0])
+            out.append((found[0], tuple(run[:found[1]])))
             i += found[1]
         else:
             i += 1
-    return list(dict.fromkeys(out))
+    return out
 
 
 def _longest(run: list[str], prefixes: NamePrefixes) -> tuple[str, int] | None:

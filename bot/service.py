@@ -13,9 +13,9 @@ from .bilingual import (LEXICON, lexicon_entry, lexicon_phrases, lexicon_predica
                         transliterations)
 from .lexical import BIGRAM_JOIN, nouns, tokens, with_bigrams
 from .model_build import model_fingerprint
-from .question import EN_STOP, OTHER, analyse, check, language_of
+from .question import EN_STOP, OTHER, PERSON, ROLE, analyse, check, language_of
 from .records import Answer, Citation, Hit
-from .romanized import NamePrefixes, korean_names
+from .romanized import NamePrefixes, read_names
 from .retrieval import Filters, HybridRetriever, dedupe
 from .settings import Settings
 
@@ -34,6 +34,9 @@ _NOT_NAMES = frozenset(EN_STOP) | frozenset(LEXICON) | frozenset(
 # a sentence that shares no word with the question (협약식 … 열렸나 / 업무협약을 체결했다).
 READ_WHOLE_DOCUMENT = 8  # passages at most
 READ_EXTRA_SENTENCES = 6  # of those passages, the sentences with most of the question's keywords
+
+# An English question with at most this many words besides a Korean name is about the name.
+NAME_QUESTION_WORDS = 2
 
 REFUSAL = {
     "ko": "보도자료에서 이 질문에 대한 답을 찾을 수 없습니다.",
@@ -127,11 +130,15 @@ class Bot:
         for phrase in lexicon_phrases(question):  # 산업안전, as the index tokenises it
             terms += [phrase] if known(phrase) else [t for t in tokens(phrase) if len(t) > 1 and known(t)]
         # Korean names as English writes them (Moon Jae-in -> 문재인), as the index tokenises them.
-        for name in korean_names(question, self._names, _NOT_NAMES):
+        names = read_names(question, self._names, _NOT_NAMES)
+        for name, _ in names:
             terms += [name] if known(name) else [t for t in tokens(name) if len(t) > 1 and known(t)]
+        # The words of a name of two or more (Kim Jeong-tae) are not English words to translate
+        # (kim -> 기름, park -> 공원).
+        of_names = {w.lower() for _, read in names if len(read) > 1 for w in read}
         glossary = self.retriever.data.glossary
         if glossary is not None:
-            unknown = [w for w in words if lexicon_entry(w) is None]
+            unknown = [w for w in words if lexicon_entry(w) is None and w not in of_names]
             if unknown:
                 vectors = self.embedder.encode_queries(unknown)
                 terms += glossary.translate(vectors, self.settings.glossary_threshold)
@@ -174,10 +181,17 @@ class Bot:
         return (vectors[1:] @ vectors[0]).tolist()
 
     def _dense_weight(self, question: str) -> float:
-        """English questions lean on the dense side: their words are not in Korean passages."""
-        if language_of(question) == "en":
-            return self.settings.english_dense_weight
-        return self.settings.dense_weight
+        """English questions lean on the dense side: their words are not in Korean passages;
+        one that is mostly a Korean name leans on the name in the keyword index."""
+        if language_of(question) != "en":
+            return self.settings.dense_weight
+        names = [read for _, read in read_names(question, self._names, _NOT_NAMES) if len(read) > 1]
+        if names:
+            of_names = {w.lower() for read in names for w in read}
+            others = [w for w in analyse(question).keywords if w not in of_names]
+            if len(others) <= NAME_QUESTION_WORDS:
+                return self.settings.english_name_dense_weight
+        return self.settings.english_dense_weight
 
     def ask(self, question: str, history=(), filters: Filters | None = None) -> Answer:
         """Answer with quotes from the corpus, or refuse. ``history``: earlier (question, Answer)."""
@@ -199,8 +213,14 @@ class Bot:
         korean_terms = self._korean_terms(effective)
         if korean_terms:
             # An English question is scored against Korean sentences by its Korean terms.
-            focus = tuple(t for t in lexicon_terms(analysed.focus) if t in korean_terms)
+            focus = tuple(t for t in (*lexicon_terms(analysed.focus), *lexicon_phrases(" ".join(analysed.focus)))
+                          if t in korean_terms)
             verbs = lexicon_predicates(re.findall(r"[A-Za-z]+", effective))
+            person = _identified(effective, read_names(effective, self._names, _NOT_NAMES))
+            if analysed.answer_type == PERSON and person:
+                # Who is Kim Jeong-tae?: the role the passages give 김정태.
+                analysed = replace(analysed, answer_type=ROLE)
+                korean_terms = (person, *[t for t in korean_terms if t != person])
             analysed = replace(analysed, keywords=tuple(dict.fromkeys((*analysed.keywords, *korean_terms))),
                                nouns=korean_terms, focus=focus,
                                predicates=verbs)
@@ -340,6 +360,19 @@ class Bot:
                       citations=(), rewritten_question=rewritten,
                       answer_type=analysed.answer_type, language=analysed.language, related=related,
                       confidence=confidence)
+
+
+def _identified(question: str, names) -> str | None:
+    """The Korean name an English "Who is/was X?" asks about, when X is nothing but a name read
+    from two or more words (Who is Lee Yong-seop? -> 이용섭)."""
+    asked = re.fullmatch(r"\s*who\s+(is|was)\s+(.+?)\s*[?.]?\s*", question, re.I)
+    if not asked:
+        return None
+    words = re.findall(r"[A-Za-z][A-Za-z\-']*", asked.group(2))
+    for name, read in names:
+        if len(read) > 1 and [w.lower() for w in words] == [w.lower() for w in read]:
+            return name
+    return None
 
 
 def _lexical_text(question: str) -> str:

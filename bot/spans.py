@@ -12,7 +12,7 @@ from functools import lru_cache
 from dataclasses import dataclass
 
 from .lexical import kiwi
-from .question import COUNT, DATE, NUMBER, ORG, PERSON, PLACE  # noqa: F401
+from .question import COUNT, DATE, NUMBER, ORG, PERSON, PLACE, ROLE  # noqa: F401
 
 ROLES = ("대표", "시장", "사무국장", "국장", "장관", "차관", "대통령", "위원장", "회장", "사장", "교수",
          "기자", "총리", "감독", "선수", "의원", "원장", "청장", "지사", "구청장", "군수", "이사장",
@@ -92,6 +92,8 @@ def typed_spans(sentence: str, answer_type: str, keywords: tuple[str, ...],
         raw = _persons(sentence, morphemes, set(keywords))
     elif answer_type in (PLACE, ORG):
         raw = _entities(sentence, morphemes, answer_type, set(keywords), where)
+    elif answer_type == ROLE:
+        raw = _roles_of(sentence, morphemes, keywords)
     else:
         return []
     out = []
@@ -403,6 +405,30 @@ def _persons(sentence: str, morphemes, keywords: set[str]) -> list[tuple[int, in
                 and words[i].head_end > words[i].start:
             add([words[i]], 0.15)
     return [(a, b, bonus) for (a, b), bonus in out.items()]
+
+
+def _roles_of(sentence: str, morphemes, names: tuple[str, ...]) -> list[tuple[int, int, float]]:
+    """The role a sentence gives a named person: the words after the name in its noun phrase up
+    to the last role word (김정태 사무국장 -> 사무국장, 전창호 ㈜지아이랩 대표 -> ㈜지아이랩 대표), or a
+    role phrase right before it (AI유치기업협의체 대표로 김정태 -> AI유치기업협의체 대표)."""
+    words = _words(sentence, morphemes)
+    phrases = _phrases(words)
+    out = []
+    for n, phrase in enumerate(phrases):
+        heads = [sentence[w.start:w.head_end] for w in phrase]
+        at = next((i for i, h in enumerate(heads) if any(h == name or h.startswith(name) and len(h) - len(name) <= 1
+                                                        for name in names)), None)
+        if at is None:
+            continue
+        roles = [i for i in range(at + 1, len(phrase)) if _is_role(heads[i])]
+        if roles:
+            out.append((phrase[at + 1].start, phrase[roles[-1]].head_end, 0.3))
+        before = phrases[n - 1] if n else None
+        if before and phrase[0] is phrase[at] and before[-1].particle in ("로", "으로", "인", "이자") \
+                and _is_role(sentence[before[-1].start:before[-1].head_end]) \
+                and before[-1].end + 1 >= phrase[0].start:
+            out.append((before[0].start, before[-1].head_end, 0.2))
+    return out
 
 
 def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str],

@@ -95,6 +95,15 @@ def test_an_english_count_of_the_seed_list(corpus_bot, question, expected):
     assert expected.split(" ")[0] in quote.quote[quote.span_start - quote.start:quote.span_end - quote.start]
 
 
+@pytest.mark.parametrize("question, role", [("이용섭은 누구인가요?", "시장"), ("Who is Kim Jeong-tae?", "사무국장"),
+                                            ("Who is Jeon Chang-ho?", "㈜지아이랩 대표")])
+def test_who_is_a_named_person_is_answered_with_the_role_the_release_gives(corpus_bot, question, role):
+    answer = corpus_bot.ask(question)
+    assert not answer.refused and answer.citations[0].doc_id == SEED and answer.answer_type == "role"
+    quote = answer.citations[0]
+    assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == role
+
+
 def test_an_english_question_finds_a_korean_name_it_writes_in_latin_letters(corpus_bot):
     # Park Tae-hwan is 박태환 in the article; the English words alone pointed elsewhere.
     hits = corpus_bot.search("What banned drug did the doctor inject into swimmer Park Tae-hwan?", k=5)

@@ -121,3 +121,14 @@ def test_how_many_is_not_answered_by_an_ordinal_or_a_time():
     best = max(spans, key=lambda s: s.bonus)
     assert best.value == "91개국"  # 국 names countries: the counted bonus, 번째/제N회/N시 a penalty
     assert {s.value for s in spans if s.bonus < 0} == {"24회", "21시", "50번째"}
+
+
+def test_who_is_a_named_person_asks_for_the_role_beside_the_name():
+    q = analyse("김정태는 누구인가요?")
+    assert (q.answer_type, q.keywords) == ("role", ("김정태",))
+    sentence = "한편 이날 협약식에서는 AI유치기업협의체 대표로 김정태 사무국장이 50번째 업무협약을 축하하는 메시지를 발표했다."
+    roles = typed_spans(sentence, q.answer_type, q.keywords, None)
+    assert [(s.value, s.bonus) for s in roles] == [("사무국장", 0.3), ("AI유치기업협의체 대표", 0.2)]
+    assert [s.value for s in typed_spans("전창호 ㈜지아이랩 대표는 말했다.", "role", ("전창호",), None)] == ["㈜지아이랩 대표"]
+    # A question that names more than a person is no such question.
+    assert analyse("축하 메시지를 발표한 사람은 누구인가요?").answer_type == "person"
