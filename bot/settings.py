@@ -48,7 +48,12 @@ class Settings:
     # The best score of a sentence of the answering document (cosine to the question + keyword
     # coverage) must reach:
     refusal_threshold: float = 0.90
-    english_refusal_threshold: float = 0.80  # cross-lingual cosines run lower
+    # Cross-lingual cosines run lower. Checked in session 7 with `tune_refusal.py --english` on the
+    # 94 English questions of eval/questions.jsonl and eval/english_dev.jsonl (13 unanswerable):
+    # questions right are flat from 0.66 to 0.85 (41-42; 0.77 best by one); 0.80 kept, within one
+    # of the best with 41 wrong answers against 47 at 0.77. 0.85 would halve the wrong answers but
+    # refuse 32 of 81 answerable English questions (docs/benchmarks.md).
+    english_refusal_threshold: float = 0.80
     # and the IDF-weighted share of a Korean question's nouns that the answering document mentions:
     refusal_coverage: float = 0.55
     # and, for a typed answer (a number, name, place, date), the IDF-weighted share of the
