@@ -245,9 +245,6 @@ def _span(question: Question, candidate: Candidate, span) -> Span:
     return Span(candidate.start + span.start, candidate.start + span.end, span.value, context)
 
 
-
-
-
 def missing_word(question: Question, span: Span, candidate: Candidate) -> str | None:
     """A word the question requires of its answering sentence that the sentence never says: the
     noun a count counts (직원은 몇 명; unless the counter names it: 4개사) or the role a person

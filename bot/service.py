@@ -22,9 +22,6 @@ from .settings import Settings
 # The answer is looked for in the sentences of the best passages (their sentences preranked by the
 # question's keywords, the best of them embedded).
 READ_PASSAGES = 5
-# An English question reads more: its passages are found across languages, the right one less
-# often first (recall@1 0.77, recall@5 0.90 on the English dev set, against 0.92 and 0.96).
-READ_PASSAGES_ENGLISH = 5
 # English words that are not romanised Korean names: the question words, the lexicon's words and
 # months and weekdays (July is not 줄이).
 _NOT_NAMES = frozenset(EN_STOP) | frozenset(LEXICON) | frozenset(
@@ -135,7 +132,7 @@ class Bot:
             terms += [name] if known(name) else [t for t in tokens(name) if len(t) > 1 and known(t)]
         # The words of a name of two or more (Kim Jeong-tae) are not English words to translate
         # (kim -> 기름, park -> 공원).
-        of_names = {w.lower() for _, read in names if len(read) > 1 for w in read}
+        of_names = _name_words(names)
         glossary = self.retriever.data.glossary
         if glossary is not None:
             unknown = [w for w in words if lexicon_entry(w) is None and w not in of_names]
@@ -185,9 +182,8 @@ class Bot:
         one that is mostly a Korean name leans on the name in the keyword index."""
         if language_of(question) != "en":
             return self.settings.dense_weight
-        names = [read for _, read in read_names(question, self._names, _NOT_NAMES) if len(read) > 1]
-        if names:
-            of_names = {w.lower() for read in names for w in read}
+        of_names = _name_words(read_names(question, self._names, _NOT_NAMES))
+        if of_names:
             others = [w for w in analyse(question).keywords if w not in of_names]
             if len(others) <= NAME_QUESTION_WORDS:
                 return self.settings.english_name_dense_weight
@@ -224,16 +220,15 @@ class Bot:
             analysed = replace(analysed, keywords=tuple(dict.fromkeys((*analysed.keywords, *korean_terms))),
                                nouns=korean_terms, focus=focus,
                                predicates=verbs)
-        depth = READ_PASSAGES_ENGLISH if analysed.language == "en" else READ_PASSAGES
-        hits = retriever.search(query_vector, _lexical_text(effective), k=max(self.settings.top_k, depth),
-                                filters=filters, dense_weight=self._dense_weight(effective),
+        hits = retriever.search(query_vector, _lexical_text(effective), k=self.settings.top_k, filters=filters,
+                                dense_weight=self._dense_weight(effective),
                                 extra_terms=self._search_terms(effective, korean_terms))
         if not hits:
             return self._refusal(question, rewritten, analysed, [], {})
-        rest = self._rest_of_document(hits, depth)
-        read = hits[:depth] + rest
+        rest = self._rest_of_document(hits)
+        read = hits[:READ_PASSAGES] + rest
         idf = retriever.data.lexical.idf
-        spans = answering.prerank(analysed, answering.sentence_spans(hits[:depth]), idf) + \
+        spans = answering.prerank(analysed, answering.sentence_spans(hits[:READ_PASSAGES]), idf) + \
             answering.prerank(analysed, answering.sentence_spans(rest), idf, keep=READ_EXTRA_SENTENCES)
         sentence_vectors = self.embedder.encode_passages(
             [_span_text(hit, s, e) for hit, s, e in spans])
@@ -243,7 +238,7 @@ class Bot:
         clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []
         idf = retriever.data.lexical.idf
         doc_coverage = {hit.doc_id: self._coverage(analysed, hit.doc_id)
-                        for hit in hits[:depth]} if analysed.nouns else {}
+                        for hit in hits[:READ_PASSAGES]} if analysed.nouns else {}
         choice = answering.choose(analysed, ranked, pairs, clause_scores, idf, doc_coverage)
         if choice is None and analysed.guessed:
             # The type was only guessed from the final noun (…한 사람은?): with no value of that
@@ -292,7 +287,7 @@ class Bot:
             if key not in seen:
                 seen.add(key)
                 evidence.append(answering.citation(other.candidate, other.span))
-        for hit in hits[:self.settings.top_k]:
+        for hit in hits:
             other = next((c for c in ranked if c.hit is hit and (hit.doc_id, c.start) not in seen), None)
             if other is None:
                 citations.append(_passage_citation(hit))
@@ -305,13 +300,13 @@ class Bot:
                         evidence=tuple(evidence), conflict=bool(different), confidence=confidence)
         return self._with_llm(answer, effective) if self.settings.llm_url else answer
 
-    def _rest_of_document(self, hits: list[Hit], depth: int = READ_PASSAGES) -> list[Hit]:
+    def _rest_of_document(self, hits: list[Hit]) -> list[Hit]:
         """The passages of the first hit's document that were not retrieved, when it is short
         (scored like the first hit): its other sentences are read too."""
         chunks = self._chunks_of.get(hits[0].doc_id, [])
         if len(chunks) > READ_WHOLE_DOCUMENT:
             return []
-        read = list(hits[:depth])
+        read = list(hits[:READ_PASSAGES])
         others = [Hit(chunk, hits[0].score, {"document": 1}) for chunk in chunks]
         return dedupe(read + others, len(read) + len(others))[len(read):]
 
@@ -360,6 +355,11 @@ class Bot:
                       citations=(), rewritten_question=rewritten,
                       answer_type=analysed.answer_type, language=analysed.language, related=related,
                       confidence=confidence)
+
+
+def _name_words(names) -> set[str]:
+    """The lowercase English words of the names read from two words or more (kim, jeong-tae)."""
+    return {w.lower() for _, read in names if len(read) > 1 for w in read}
 
 
 def _identified(question: str, names) -> str | None:
