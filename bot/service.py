@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 from dataclasses import replace
 from pathlib import Path
 
@@ -71,7 +72,10 @@ class Bot:
             self.data, self.retriever = data, retriever
             self._noun_cache: dict[str, tuple[frozenset[str], str]] = {}
             self._chunks_of = by_document
-            self._names = names
+            # An English question's names are read up to three times per question (its terms,
+            # its dense weight, who-is): once, against this index's corpus.
+            self._read_names = lru_cache(maxsize=512)(
+                lambda question: tuple(read_names(question, names, _NOT_NAMES)))
 
     def reload(self) -> None:
         """Swap in the index on disk (after an update) without disturbing running questions."""
@@ -127,7 +131,7 @@ class Bot:
         for phrase in lexicon_phrases(question):  # 산업안전, as the index tokenises it
             terms += [phrase] if known(phrase) else [t for t in tokens(phrase) if len(t) > 1 and known(t)]
         # Korean names as English writes them (Moon Jae-in -> 문재인), as the index tokenises them.
-        names = read_names(question, self._names, _NOT_NAMES)
+        names = self._read_names(question)
         for name, _ in names:
             terms += [name] if known(name) else [t for t in tokens(name) if len(t) > 1 and known(t)]
         # The words of a name of two or more (Kim Jeong-tae) are not English words to translate
@@ -182,7 +186,7 @@ class Bot:
         one that is mostly a Korean name leans on the name in the keyword index."""
         if language_of(question) != "en":
             return self.settings.dense_weight
-        of_names = _name_words(read_names(question, self._names, _NOT_NAMES))
+        of_names = _name_words(self._read_names(question))
         if of_names:
             others = [w for w in analyse(question).keywords if w not in of_names]
             if len(others) <= NAME_QUESTION_WORDS:
@@ -212,7 +216,7 @@ class Bot:
             focus = tuple(t for t in (*lexicon_terms(analysed.focus), *lexicon_phrases(" ".join(analysed.focus)))
                           if t in korean_terms)
             verbs = lexicon_predicates(re.findall(r"[A-Za-z]+", effective))
-            person = _identified(effective, read_names(effective, self._names, _NOT_NAMES))
+            person = _identified(effective, self._read_names(effective))
             if analysed.answer_type == PERSON and person:
                 # Who is Kim Jeong-tae?: the role the passages give 김정태.
                 analysed = replace(analysed, answer_type=ROLE)

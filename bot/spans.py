@@ -42,7 +42,7 @@ _UNIT = re.compile(r"(?i)k?m|cm|mm|kg|g|t|ha|ml|l|mw|kw|gw|gb|tb|km2|m2")
 # Counters of measures, never written as a bare number (unlike 헬스케어 분야 8 for 몇 곳).
 _MEASURES = {"원", "달러", "위안", "엔", "유로", "살", "세", "억", "만"}
 _DATE_UNITS = {"년", "월", "일", "시", "분", "년도", "분기"}
-_ORDINAL = re.compile(r"(번째|째|단계|차례)$")
+_ORDINAL = re.compile(r"(째|단계|차례)$")  # 50번째, 두 번째, 1단계
 _SCORE = re.compile(r"\d{1,3}\s*[-:]\s*\d{1,3}")  # 5-4, 2:1
 # Words after a value that bound it: part of the fact (만 14세 미만 is not 14세).
 _BOUNDS = {"미만", "이상", "이하", "초과", "이내", "이후", "이전", "남짓", "안팎"}
