@@ -415,21 +415,38 @@ def short_answer(question: Question, span: Span | None, candidate: Candidate) ->
     return _clip(text)
 
 
-_RELATIVE_DAYS = ("이날", "당일", "같은 날", "이 날", "오늘")
+RELATIVE_DAYS = ("이날", "당일", "같은 날", "이 날", "오늘")
 
 
-def resolve_relative_date(choice: "Choice") -> "Choice":
-    """A date said only as 이날 ("that day") points back to the day its document named first:
-    answer with that span (6일 오후) when the same document states one among the scored spans."""
-    if choice.span is None or not choice.span.value.startswith(_RELATIVE_DAYS):
+_DAY = re.compile(r"\d+\s*일|\d{4}[.\-/]\s*\d{1,2}[.\-/]\s*\d{1,2}")
+
+
+def resolve_relative_date(question: Question, choice: "Choice",
+                          document: list[tuple[Hit, int, int]] = ()) -> "Choice":
+    """A date said only as 이날 ("that day") points back to the day its document named before it:
+    answer with that span (6일 오후), found among the scored spans or else in the document's
+    earlier sentences (``document``: its sentences in order). A span that is no day (1년 전,
+    지난해 10월) is not what 이날 means; with no earlier day the choice stays as it was."""
+    if choice.span is None or not choice.span.value.startswith(RELATIVE_DAYS):
         return choice
     doc_id = choice.candidate.hit.doc_id
+    at = choice.span.start
     stated = [x for x in choice.alternatives
-              if x.candidate.hit.doc_id == doc_id and re.search(r"\d", x.span.value)]
-    if not stated:
-        return choice
-    first = min(stated, key=lambda x: x.span.start)
-    return Choice(first.candidate, first.span, choice.score, choice.inside, choice.alternatives)
+              if x.candidate.hit.doc_id == doc_id and x.span.start < at and _DAY.search(x.span.value)]
+    if stated:
+        first = min(stated, key=lambda x: x.span.start)
+        return Choice(first.candidate, first.span, choice.score, choice.inside, choice.alternatives)
+    best = choice.candidate
+    for hit, start, end in document:
+        if hit.doc_id != doc_id or start >= at:
+            continue
+        text = hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
+        day = next((s for s in typed_spans(text, DATE, (), None) if _DAY.search(s.value)), None)
+        if day is not None:
+            sentence = Candidate(hit, start, end, text, best.score, best.dense, best.coverage)
+            return Choice(sentence, _span(question, sentence, day), choice.score, choice.inside,
+                          choice.alternatives)
+    return choice
 
 
 def citation(candidate: Candidate, span: Span | None = None, score: float | None = None) -> Citation:

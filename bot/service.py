@@ -185,7 +185,9 @@ class Bot:
         """English questions lean on the dense side: their words are not in Korean passages;
         one that is mostly a Korean name leans on the name in the keyword index."""
         if language_of(question) != "en":
-            return self.settings.dense_weight
+            # 전창호 씨는 누구야?: a name the dense model cannot tell from other names.
+            return (self.settings.english_name_dense_weight if analyse(question).answer_type == ROLE
+                    else self.settings.dense_weight)
         of_names = _name_words(self._read_names(question))
         if of_names:
             others = [w for w in analyse(question).keywords if w not in of_names]
@@ -224,9 +226,13 @@ class Bot:
             analysed = replace(analysed, keywords=tuple(dict.fromkeys((*analysed.keywords, *korean_terms))),
                                nouns=korean_terms, focus=focus,
                                predicates=verbs)
-        hits = retriever.search(query_vector, _lexical_text(effective), k=self.settings.top_k, filters=filters,
-                                dense_weight=self._dense_weight(effective),
-                                extra_terms=self._search_terms(effective, korean_terms))
+        lexical_text, extra_terms = _lexical_text(effective), self._search_terms(effective, korean_terms)
+        if not korean_terms and analysed.answer_type == ROLE and all(map(retriever.data.lexical.knows,
+                                                                         analysed.keywords)):
+            # 박선강은 누구인가요?: kiwi reads 박 선 강 in the question; the name searches whole.
+            lexical_text, extra_terms = "", analysed.keywords
+        hits = retriever.search(query_vector, lexical_text, k=self.settings.top_k, filters=filters,
+                                dense_weight=self._dense_weight(effective), extra_terms=extra_terms)
         if not hits:
             return self._refusal(question, rewritten, analysed, [], {})
         rest = self._rest_of_document(hits)
@@ -251,7 +257,11 @@ class Bot:
             choice = answering.choose(analysed, ranked, [], [], idf, doc_coverage)
         if choice is None:
             return self._refusal(question, rewritten, analysed, ranked, {})
-        choice = answering.resolve_relative_date(choice)
+        if choice.span is not None and choice.span.value.startswith(answering.RELATIVE_DAYS):
+            # 이날: the day the document named before it, from its own earlier sentences.
+            chunks = self._chunks_of.get(choice.candidate.hit.doc_id, [])
+            document = answering.sentence_spans([Hit(c, 0.0, {"document": 1}) for c in chunks], per_hit=1000)
+            choice = answering.resolve_relative_date(analysed, choice, document)
         best, span = choice.candidate, choice.span
         # Evidence that the answering document discusses the question: its best sentence (the
         # value may sit in a neighbouring sentence that shares fewer words with the question).

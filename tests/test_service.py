@@ -96,7 +96,10 @@ def test_an_english_count_of_the_seed_list(corpus_bot, question, expected):
 
 
 @pytest.mark.parametrize("question, role", [("이용섭은 누구인가요?", "시장"), ("Who is Kim Jeong-tae?", "사무국장"),
-                                            ("Who is Jeon Chang-ho?", "㈜지아이랩 대표")])
+                                            ("Who is Jeon Chang-ho?", "㈜지아이랩 대표"),
+                                            # kiwi reads these names apart in the question (전 창호, 박 선 강)
+                                            ("전창호는 누구인가요?", "㈜지아이랩 대표"), ("전창호 씨는 누구야?", "㈜지아이랩 대표"),
+                                            ("박선강은 누구인가요?", "기자")])
 def test_who_is_a_named_person_is_answered_with_the_role_the_release_gives(corpus_bot, question, role):
     answer = corpus_bot.ask(question)
     assert not answer.refused and answer.citations[0].doc_id == SEED and answer.answer_type == "role"
@@ -116,3 +119,14 @@ def test_the_first_agreement_is_answered_by_the_verb_it_belongs_to(corpus_bot, q
     answer = corpus_bot.ask(question)
     assert not answer.refused and answer.citations[0].doc_id == SEED
     assert "인코어드" in answer.text
+
+
+@pytest.mark.parametrize("question", ["협약식은 언제 열렸나요?", "김정태 사무국장이 축하 메시지를 발표한 날은 언제인가요?"])
+def test_that_day_is_answered_with_the_day_the_release_named_before_it(corpus_bot, question):
+    # The sentence asked about says only 이날 협약식에서는; the day is the first paragraph's 6일 오후
+    # (not the 1년 of 1년 전 later in the release).
+    answer = corpus_bot.ask(question)
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    quote = answer.citations[0]
+    assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == "6일 오후"
+    assert "6일 오후" in answer.text
