@@ -187,9 +187,10 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
             _bare(span.value) in _bare(question.text) or \
             (question.answer_type in _NUMERIC and _repeats_number(span.value, question.text)) or \
             (question.answer_type in _ENTITIES and any(len(k) > 2 and k in span.value for k in keywords))
-        # A value named as the kind asked for (…목표로 하는 도시는? 인공지능 중심도시).
-        fit = 0.3 if len(question.head) > 1 and span.value != question.head \
-            and span.value.endswith(question.head) else 0.0
+        # A value named as the kind asked for (…목표로 하는 도시는? 인공지능 중심도시); not a bare
+        # description ending in the asked word (첫 협약을 체결한 기업은? AI 기업, not 인코어드P&P).
+        fit = 0.3 if len(question.head) > 1 and span.value.endswith(question.head) \
+            and not re.search(r"(^|\s)" + re.escape(question.head) + "$", span.value) else 0.0
         # The question's verb is the one the value is an argument of, the first after it: Korean
         # puts a date, place or name before its predicate (12월 22일 종료될 예정 answers 언제 끝날
         # 예정, 11월 13일 시작해 does not; 인코어드P&P와 첫 협약을 체결한 answers 첫 협약을 맺은 회사,

@@ -28,9 +28,11 @@ READ_PASSAGES = 5
 _NOT_NAMES = frozenset(EN_STOP) | frozenset(LEXICON) | frozenset(
     "january february march april may june july august september october november december monday "
     "tuesday wednesday thursday friday saturday sunday".split())
-# A short document whose passage ranks first is read whole: a release answers "where" or "when" in
-# a sentence that shares no word with the question (협약식 … 열렸나 / 업무협약을 체결했다).
+# A short document among the first two retrieved is read whole: a release answers "where" or "when"
+# in a sentence that shares no word with the question (협약식 … 열렸나 / 업무협약을 체결했다), and
+# its best passage may rank second to another document's (협약한 기관은 몇 곳: 관련 기관이 7개소).
 READ_WHOLE_DOCUMENT = 8  # passages at most
+READ_WHOLE_DOCUMENTS = 2
 READ_EXTRA_SENTENCES = 6  # of those passages, the sentences with most of the question's keywords
 
 # An English question with at most this many words besides a Korean name is about the name.
@@ -315,13 +317,16 @@ class Bot:
         return self._with_llm(answer, effective) if self.settings.llm_url else answer
 
     def _rest_of_document(self, hits: list[Hit]) -> list[Hit]:
-        """The passages of the first hit's document that were not retrieved, when it is short
-        (scored like the first hit): its other sentences are read too."""
-        chunks = self._chunks_of.get(hits[0].doc_id, [])
-        if len(chunks) > READ_WHOLE_DOCUMENT:
-            return []
+        """The passages not retrieved of the short documents among the first
+        ``READ_WHOLE_DOCUMENTS`` retrieved (scored like that document's best hit): their other
+        sentences are read too."""
         read = list(hits[:READ_PASSAGES])
-        others = [Hit(chunk, hits[0].score, {"document": 1}) for chunk in chunks]
+        others = []
+        for doc_id in list(dict.fromkeys(h.doc_id for h in read))[:READ_WHOLE_DOCUMENTS]:
+            chunks = self._chunks_of.get(doc_id, [])
+            if len(chunks) <= READ_WHOLE_DOCUMENT:
+                score = next(h.score for h in read if h.doc_id == doc_id)
+                others += [Hit(chunk, score, {"document": 1}) for chunk in chunks]
         return dedupe(read + others, len(read) + len(others))[len(read):]
 
     def _about_document(self, question, rewritten, analysed, field, query_vector, history) -> Answer | None:

@@ -113,7 +113,7 @@ def test_an_english_question_finds_a_korean_name_it_writes_in_latin_letters(corp
     assert hits[0].doc_id == "kowikinews-0395"
 
 
-@pytest.mark.parametrize("question", ["광주시가 첫 AI 협약을 맺은 회사는?",
+@pytest.mark.parametrize("question", ["광주시가 첫 AI 협약을 맺은 회사는?", "광주시가 첫 협약을 체결한 기업은?",
                                       "Which company did Gwangju sign its first AI agreement with?"])
 def test_the_first_agreement_is_answered_by_the_verb_it_belongs_to(corpus_bot, question):
     answer = corpus_bot.ask(question)
@@ -130,3 +130,12 @@ def test_that_day_is_answered_with_the_day_the_release_named_before_it(corpus_bo
     quote = answer.citations[0]
     assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == "6일 오후"
     assert "6일 오후" in answer.text
+
+
+def test_a_figure_in_the_release_after_a_better_ranked_document_is_read(corpus_bot):
+    # The treaty article ranks first for 협약; the release's sentence with 관련 기관이 7개소 is in a
+    # passage not retrieved, read because the release is the second document retrieved.
+    answer = corpus_bot.ask("협약한 기관은 몇 곳인가요?")
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    quote = answer.citations[0]
+    assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == "7개소"
