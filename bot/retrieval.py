@@ -92,10 +92,11 @@ class HybridRetriever:
         self._matrix = (data.vectors.reconstruct_n(0, data.vectors.ntotal)
                         if data.vectors.ntotal else np.zeros((0, data.vectors.d), np.float32))
 
-    def search(self, query_vector: np.ndarray, question: str, k: int = 10,
+    def search(self, query_vector: np.ndarray | None, question: str, k: int = 10,
                mode: str = "hybrid", filters: Filters | None = None,
                dense_weight: float | None = None, extra_terms: tuple[str, ...] = ()) -> list[Hit]:
-        """The best ``k`` passages for the question, best first (``mode``: hybrid/dense/lexical)."""
+        """The best ``k`` passages for the question, best first (``mode``: hybrid/dense/lexical; a
+        lexical search needs no query vector)."""
         n = len(self.data.chunks)
         if n == 0:
             return []
@@ -105,7 +106,8 @@ class HybridRetriever:
             if not mask.any():
                 return []
         take = min(n, max(self.candidates, k * 3))
-        dense_rows, dense_scores = self._dense(query_vector, take, mask)
+        dense_rows, dense_scores = (self._dense(query_vector, take, mask) if mode != "lexical"
+                                    else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)))
         lexical_all = (self.data.lexical.scores(question, extra_terms) if mode != "dense"
                        else np.zeros(n, np.float32))
         if mask is not None:

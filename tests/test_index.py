@@ -38,6 +38,12 @@ def test_save_then_load_gives_the_same_ranking(corpus_index, tmp_path, embedder)
     assert [(h.doc_id, h.chunk.start) for h in first] == [(h.doc_id, h.chunk.start) for h in second]
 
 
+def test_a_keyword_search_needs_no_query_vector(corpus_index):
+    hits = HybridRetriever(load_index(corpus_index)).search(None, "헬스케어 분야 기업", k=3, mode="lexical")
+    assert hits and hits[0].doc_id == "gwangju-gilab-mou-2020-11"
+    assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
+
+
 def test_missing_index_says_to_run_make_index(tmp_path):
     with pytest.raises(IndexNotFound, match="make index"):
         load_index(tmp_path / "nowhere")

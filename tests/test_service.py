@@ -139,3 +139,13 @@ def test_a_figure_in_the_release_after_a_better_ranked_document_is_read(corpus_b
     assert not answer.refused and answer.citations[0].doc_id == SEED
     quote = answer.citations[0]
     assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == "7개소"
+
+
+@pytest.mark.parametrize("question, value", [("When was the agreement signed?", "6일 오후"),
+                                             ("Where was the agreement signed?", "김대중컨벤션센터")])
+def test_an_english_question_reads_the_passage_the_keyword_index_clearly_prefers(corpus_bot, question, value):
+    # The dense side ranks other treaties first; the release leads the keyword index by far.
+    answer = corpus_bot.ask(question)
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    quote = answer.citations[0]
+    assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == value
