@@ -17,6 +17,7 @@ ROLE = "role"
 _KO_IDENTIFY = re.compile(r"^\s*([가-힣]{2,4}?)\s*(씨|님)?\s*(은|는|이|가)?\s*누구(인가요|입니까|예요|이에요|야|인가|죠|지)?\s*[?？.]?\s*$")
 
 _EN_TYPES = (
+    (re.compile(r"\b(what|which) (percentage|percent|proportion|share)\b|\bby how much\b", re.I), NUMBER),
     (re.compile(r"\bhow (many|much)\b|\bnumber of\b|\bhow long\b", re.I), COUNT),
     (re.compile(r"\bwho\b|\bwhose\b|\bwhom\b", re.I), PERSON),
     (re.compile(r"\bwhere\b", re.I), PLACE),
@@ -47,6 +48,8 @@ _MONEY_ENDINGS = ("료", "금", "비", "액", "값", "세")
 # Words that ask (몇, 누구, 어디) rather than say what the question is about.
 QUESTION_WORDS = {"몇", "무엇", "누구", "누가", "어디", "언제", "얼마", "얼마나", "어느", "어떤", "무슨", "이름",
                   "뭐", "며칠", "성함"}
+# How many years (days, ...): the unit of a length of time.
+_EN_DURATIONS = {"years": "년", "months": "개월", "weeks": "주", "days": "일", "hours": "시간", "minutes": "분"}
 # What "how many X" counts, as the Korean counter that answers it.
 _EN_COUNTERS = {w: "명" for w in ("people", "persons", "passengers", "athletes", "players", "workers",
                                   "employees", "staff", "victims", "shareholders", "members",
@@ -55,6 +58,8 @@ _EN_COUNTERS = {w: "명" for w in ("people", "persons", "passengers", "athletes"
 _EN_COUNTERS.update({w: "개" for w in ("companies", "firms", "businesses", "institutions",
                                         "organizations", "organisations", "countries", "nations",
                                         "offices", "agencies", "partners", "places", "sites")})
+# How many years (days, ...): the unit of a length of time.
+_EN_DURATIONS = {"years": "년", "months": "개월", "weeks": "주", "days": "일", "hours": "시간", "minutes": "분"}
 # What "how many X" counts, as the Korean noun beside the number (승객 291명, 2,861명의 선수).
 _EN_COUNTED = {"people": (), "passengers": ("승객",), "athletes": ("선수",), "players": ("선수",),
                "companies": ("기업",), "firms": ("기업",), "countries": ("국가",), "nations": ("국가",),
@@ -150,6 +155,11 @@ def analyse(text: str) -> Question:
         if answer_type == COUNT and re.search(r"\bhow much\b", text, re.I) and re.search(
                 r"\b(money|budget|cost|costs|won|dollars?|spen[dt]|price|fund(s|ing)?|fine|paid|pay)\b", text, re.I):
             counter = "원"  # how much money: an amount of money, not a count
+        if answer_type == NUMBER and re.search(r"\b(percentage|percent)\b", text, re.I):
+            counter = "%"  # what percentage: 95.7%, not 2016년
+        duration = re.search(r"\bhow many (years|months|weeks|days|hours|minutes)\b", text, re.I)
+        if duration:
+            counter = _EN_DURATIONS[duration.group(1).lower()]  # how many years: 27년간, not 1918년
         counted, focus = None, ()
         if answer_type == COUNT:
             # The noun phrase after "how many" up to its verb (how many big data companies are):

@@ -40,25 +40,25 @@ _COUNTER_NOUNS = {"사", "명", "개소", "곳", "개", "원", "달러", "위안
                   "퍼센트", "가구", "건", "채", "대", "척", "편", "권", "마리", "그루", "표", "석"}
 _UNIT = re.compile(r"(?i)k?m|cm|mm|kg|g|t|ha|ml|l|mw|kw|gw|gb|tb|km2|m2")
 # Counters of measures, never written as a bare number (unlike 헬스케어 분야 8 for 몇 곳).
-_MEASURES = {"원", "달러", "위안", "엔", "유로", "살", "세", "억", "만"}
+_MEASURES = {"원", "달러", "위안", "엔", "유로", "살", "세", "억", "만", "%"}
 _DATE_UNITS = {"년", "월", "일", "시", "분", "년도", "분기"}
 _ORDINAL = re.compile(r"(째|단계|차례)$")  # 50번째, 두 번째, 1단계
 _SCORE = re.compile(r"\d{1,3}\s*[-:]\s*\d{1,3}")  # 5-4, 2:1
 # Words after a value that bound it: part of the fact (만 14세 미만 is not 14세).
-_BOUNDS = {"미만", "이상", "이하", "초과", "이내", "이후", "이전", "남짓", "안팎"}
+_BOUNDS = {"미만", "이상", "이하", "초과", "이내", "이후", "이전", "남짓", "안팎", "간", "동안"}  # 간: 27년간
 _TIME_WORDS = {"오전", "오후", "새벽", "저녁", "밤", "낮", "아침", "정오", "자정", "이날", "전날", "다음날",
                "올해", "지난해", "작년", "내년", "현지", "시간"}
 
 
 # Counters that count the same things: a question's 몇 곳 is answered by 4개사.
 COUNTER_GROUPS = ({"곳", "개", "개사", "개소", "사", "군데", "개국", "국"}, {"명", "인", "사람"}, {"살", "세"},
-                  {"번", "번째", "차", "회", "회째"},
+                  {"번", "번째", "차", "회", "회째"}, {"%", "％", "퍼센트", "프로"},
                   {"원", "억", "만", "천", "조", "달러", "위안", "엔", "유로", "파운드"})  # money, any currency
 
 
 def same_counter(asked: str, unit: str) -> bool:
     """Whether a value's unit (``개사``, ``여 명``) answers a question's counter (``곳``, ``명``)."""
-    unit = re.sub(r"[\s여]", "", unit)
+    unit = re.sub(r"[\s여]|(?<=.)(간|동안)$", "", unit)  # 27년간 is counted in 년
     if unit.endswith(asked):
         return True  # 9억 9000만 원 for 원; not 1호선 for 호, nor 3개월 for 개
     return any(asked in group and any(unit.endswith(u) for u in group) for group in COUNTER_GROUPS)
@@ -188,6 +188,8 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
         # The counter asked for (몇 명 -> 291명) is strong evidence; another counter is against.
         if counter and same_counter(counter, unit):
             bonus += 0.2 if counter in unit else 0.1  # 몇 개국: 91개국 before 2개
+            if counter == "년" and re.fullmatch(r"(1[5-9]|20)\d\d", m.form):
+                bonus -= 0.5  # how many years: 1918년 is a year of the calendar, not a length
         elif counter and unit.strip():
             if strict:
                 i = j + 1
@@ -230,7 +232,7 @@ def _bounded(morphemes, j: int, end: int) -> int:
     changes the fact, so the answer quotes it."""
     if j + 1 < len(morphemes):
         nxt = morphemes[j + 1]
-        if nxt.form in _BOUNDS and nxt.start - end <= 1:
+        if nxt.form in _BOUNDS and nxt.start - end <= (0 if nxt.form == "간" else 1):
             return nxt.start + nxt.len
     return end
 

@@ -132,3 +132,19 @@ def test_who_is_a_named_person_asks_for_the_role_beside_the_name():
     assert [s.value for s in typed_spans("전창호 ㈜지아이랩 대표는 말했다.", "role", ("전창호",), None)] == ["㈜지아이랩 대표"]
     # A question that names more than a person is no such question.
     assert analyse("축하 메시지를 발표한 사람은 누구인가요?").answer_type == "person"
+
+
+def test_an_english_percentage_is_answered_only_by_a_percentage():
+    q = analyse("What percentage of union members voted for the strike in 2016?")
+    assert (q.answer_type, q.counter) == (NUMBER, "%")
+    sentence = "2016년 금융노조는 조합원 95.7%의 찬성으로 총파업을 가결했고 2016 사업계획도 냈다."
+    assert _values(sentence, q.answer_type, q.text) == ["95.7%"]
+    assert analyse("By how much did electricity prices go up?").answer_type == NUMBER
+
+
+def test_how_many_years_is_a_length_of_time_not_a_year():
+    q = analyse("How many years did Nelson Mandela spend in prison?")
+    assert (q.answer_type, q.counter) == (COUNT, "년")
+    sentence = "넬슨 만델라 전 대통령은 1918년 태어나 27년간 감옥에 있었다."
+    spans = typed_spans(sentence, q.answer_type, q.keywords, q.counter, True, q.counted)
+    assert max(spans, key=lambda s: s.bonus).value == "27년간"
