@@ -90,7 +90,7 @@ def prerank(question: Question, spans: list[tuple[Hit, int, int]], idf, keep: in
         return spans
     texts = [hit.chunk.text[s - hit.chunk.start:e - hit.chunk.start] for hit, s, e in spans]
     keywords = set(content_keywords(question))
-    weights = {k: idf(k) for k in keywords}
+    weights = {k: idf(k) * (FOCUS_WEIGHT if k in question.focus else 1.0) for k in keywords}
     total = sum(weights.values()) or 1.0
     token_sets = tokens_many(texts) if keywords else [[] for _ in texts]
     order: dict[int, int] = {}

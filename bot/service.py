@@ -241,10 +241,8 @@ class Bot:
                                 dense_weight=self._dense_weight(effective), extra_terms=extra_terms)
         if not hits:
             return self._refusal(question, rewritten, analysed, [], {})
-        rest = self._rest_of_document(hits)
-        if korean_terms:
-            rest = dedupe(hits[:READ_PASSAGES] + rest + self._keyword_lead(lexical_text, extra_terms, filters),
-                          READ_PASSAGES + len(rest) + 1)[READ_PASSAGES:]
+        lead = self._keyword_lead(lexical_text, extra_terms, filters) if korean_terms else []
+        rest = self._rest_of_document(hits, lead)
         read = hits[:READ_PASSAGES] + rest
         idf = retriever.data.lexical.idf
         spans = answering.prerank(analysed, answering.sentence_spans(hits[:READ_PASSAGES]), idf) + \
@@ -335,17 +333,24 @@ class Bot:
         other = next((h.score for h in best if h.doc_id != best[0].doc_id), 0.0)
         return best[:1] if best[0].score >= KEYWORD_LEAD * other else []
 
-    def _rest_of_document(self, hits: list[Hit]) -> list[Hit]:
+    def _rest_of_document(self, hits: list[Hit], lead: list[Hit] = ()) -> list[Hit]:
         """The passages not retrieved of the short documents among the first
-        ``READ_WHOLE_DOCUMENTS`` retrieved (scored like that document's best hit): their other
-        sentences are read too."""
+        ``READ_WHOLE_DOCUMENTS`` retrieved and of the keyword index's ``lead`` (scored like that
+        document's best hit): their other sentences are read too."""
         read = list(hits[:READ_PASSAGES])
-        others = []
-        for doc_id in list(dict.fromkeys(h.doc_id for h in read))[:READ_WHOLE_DOCUMENTS]:
+        scores = {}
+        for hit in read:
+            scores.setdefault(hit.doc_id, hit.score)
+        documents = list(scores)[:READ_WHOLE_DOCUMENTS]
+        for hit in lead:
+            if hit.doc_id not in documents:
+                documents.append(hit.doc_id)
+                scores.setdefault(hit.doc_id, read[-1].score)
+        others = [Hit(hit.chunk, scores[hit.doc_id], {"lexical": 1}) for hit in lead]
+        for doc_id in documents:
             chunks = self._chunks_of.get(doc_id, [])
             if len(chunks) <= READ_WHOLE_DOCUMENT:
-                score = next(h.score for h in read if h.doc_id == doc_id)
-                others += [Hit(chunk, score, {"document": 1}) for chunk in chunks]
+                others += [Hit(chunk, scores[doc_id], {"document": 1}) for chunk in chunks]
         return dedupe(read + others, len(read) + len(others))[len(read):]
 
     def _about_document(self, question, rewritten, analysed, field, query_vector, history) -> Answer | None:

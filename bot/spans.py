@@ -458,6 +458,9 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str],
             continue
         if re.fullmatch(r"[\d.,\s]+", name):
             continue
+        if (phrase[-1].head_end - phrase[-1].start == 1 and sentence[end:end + 1] == "·") or \
+                (phrase[0].head_end - phrase[0].start == 1 and sentence[start - 1:start] == "·"):
+            continue  # 산·학·연 (industry, academia, research): abbreviations, not a mountain
         proper = any(w.proper for w in phrase)
         particle = phrase[-1].particle
         bonus = 0.0

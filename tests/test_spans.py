@@ -148,3 +148,9 @@ def test_how_many_years_is_a_length_of_time_not_a_year():
     sentence = "넬슨 만델라 전 대통령은 1918년 태어나 27년간 감옥에 있었다."
     spans = typed_spans(sentence, q.answer_type, q.keywords, q.counter, True, q.counted)
     assert max(spans, key=lambda s: s.bonus).value == "27년간"
+
+
+def test_a_list_of_one_syllable_abbreviations_is_no_place():
+    # 산·학·연 is industry, academia and research, not a mountain (산) where something happened.
+    sentence = "㈜지아이랩은 산·학·연 연계 광주형 인공지능 1호 합작회사로 설립된 기업이다."
+    assert _values(sentence, PLACE, "Where was the agreement signed?") == []
