@@ -48,8 +48,6 @@ _MONEY_ENDINGS = ("료", "금", "비", "액", "값", "세")
 # Words that ask (몇, 누구, 어디) rather than say what the question is about.
 QUESTION_WORDS = {"몇", "무엇", "누구", "누가", "어디", "언제", "얼마", "얼마나", "어느", "어떤", "무슨", "이름",
                   "뭐", "며칠", "성함"}
-# How many years (days, ...): the unit of a length of time.
-_EN_DURATIONS = {"years": "년", "months": "개월", "weeks": "주", "days": "일", "hours": "시간", "minutes": "분"}
 # What "how many X" counts, as the Korean counter that answers it.
 _EN_COUNTERS = {w: "명" for w in ("people", "persons", "passengers", "athletes", "players", "workers",
                                   "employees", "staff", "victims", "shareholders", "members",

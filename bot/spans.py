@@ -58,7 +58,8 @@ COUNTER_GROUPS = ({"곳", "개", "개사", "개소", "사", "군데", "개국", 
 
 def same_counter(asked: str, unit: str) -> bool:
     """Whether a value's unit (``개사``, ``여 명``) answers a question's counter (``곳``, ``명``)."""
-    unit = re.sub(r"[\s여]|(?<=.)(간|동안)$", "", unit)  # 27년간 is counted in 년
+    unit = re.sub(r"[\s여]", "", unit)
+    unit = re.sub(r"(?<=[년월일주])간$|동안$", "", unit)  # 27년간 is counted in 년 (시간 stays 시간)
     if unit.endswith(asked):
         return True  # 9억 9000만 원 for 원; not 1호선 for 호, nor 3개월 for 개
     return any(asked in group and any(unit.endswith(u) for u in group) for group in COUNTER_GROUPS)

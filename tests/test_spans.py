@@ -154,3 +154,5 @@ def test_a_list_of_one_syllable_abbreviations_is_no_place():
     # 산·학·연 is industry, academia and research, not a mountain (산) where something happened.
     sentence = "㈜지아이랩은 산·학·연 연계 광주형 인공지능 1호 합작회사로 설립된 기업이다."
     assert _values(sentence, PLACE, "Where was the agreement signed?") == []
+    q = analyse("How many hours did the meeting last?")
+    assert _values("회의는 오후 2시에 시작해 3시간 동안 이어졌다.", q.answer_type, q.text) == ["3시간 동안"]
