@@ -187,13 +187,14 @@ class Bot:
         vectors = self.embedder.encode_queries([word, *candidates])
         return (vectors[1:] @ vectors[0]).tolist()
 
-    def _dense_weight(self, question: str) -> float:
+    def _dense_weight(self, question: str, answer_type: str | None = None) -> float:
         """English questions lean on the dense side: their words are not in Korean passages;
-        one that is mostly a Korean name leans on the name in the keyword index."""
+        one that is mostly a Korean name leans on the name in the keyword index
+        (``answer_type``: the question's, when the caller has analysed it already)."""
         if language_of(question) != "en":
             # 전창호 씨는 누구야?: a name the dense model cannot tell from other names.
-            return (self.settings.english_name_dense_weight if analyse(question).answer_type == ROLE
-                    else self.settings.dense_weight)
+            kind = answer_type or analyse(question).answer_type
+            return self.settings.english_name_dense_weight if kind == ROLE else self.settings.dense_weight
         of_names = _name_words(self._read_names(question))
         if of_names:
             others = [w for w in analyse(question).keywords if w not in of_names]
@@ -238,7 +239,8 @@ class Bot:
             # 박선강은 누구인가요?: kiwi reads 박 선 강 in the question; the name searches whole.
             lexical_text, extra_terms = "", analysed.keywords
         hits = retriever.search(query_vector, lexical_text, k=self.settings.top_k, filters=filters,
-                                dense_weight=self._dense_weight(effective), extra_terms=extra_terms)
+                                dense_weight=self._dense_weight(effective, analysed.answer_type),
+                                extra_terms=extra_terms)
         if not hits:
             return self._refusal(question, rewritten, analysed, [], {})
         lead = self._keyword_lead(lexical_text, extra_terms, filters) if korean_terms else []
