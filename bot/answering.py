@@ -186,6 +186,7 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
         in_value = any(k == span.value for k in keywords) or \
             _bare(span.value) in _bare(question.text) or \
             (question.answer_type in _NUMERIC and _repeats_number(span.value, question.text)) or \
+            (question.answer_type == DATE and _only_given_numbers(span.value, question.text)) or \
             (question.answer_type in _ENTITIES and any(len(k) > 2 and k in span.value for k in keywords))
         # A value named as the kind asked for (…목표로 하는 도시는? 인공지능 중심도시); not a bare
         # description ending in the asked word (첫 협약을 체결한 기업은? AI 기업, not 인코어드P&P).
@@ -261,6 +262,22 @@ def missing_word(question: Question, span: Span, candidate: Candidate) -> str | 
     return None
 
 
+def with_required_word(question: Question, choice: Choice) -> tuple[Choice, str | None]:
+    """The choice, or else its best-scored alternative whose sentence says what the question
+    requires (how many automotive companies: 자동차 분야 6 of a sentence about 기업, not 자동차 등
+    5개 업종); with the missing word when no alternative says it."""
+    if choice.span is None:
+        return choice, None
+    missing = missing_word(question, choice.span, choice.candidate)
+    if missing is None or missing != question.counted:
+        return choice, missing  # a role must be the named person's own (기관사), not any sentence's
+    saying = [s for s in choice.alternatives if missing_word(question, s.span, s.candidate) is None]
+    if not saying:
+        return choice, missing
+    best = max(saying, key=lambda s: s.score)
+    return Choice(best.candidate, best.span, best.score, best.inside, choice.alternatives), None
+
+
 # What states an address: the word, a road or lot number (금남로 245, 상무중앙로 7번길, 123번지).
 _ADDRESS = re.compile(r"주소|소재지|[가-힣]+(로|길)\s?\d+|\d+\s?번지|\d+-\d+번?지?")
 
@@ -318,6 +335,14 @@ def _repeats_number(value: str, question: str) -> bool:
     number = re.match(r"\d[\d,.]*", value)
     given = {n.replace(",", "").rstrip(".") for n in re.findall(r"\d[\d,.]*", question)}
     return number is not None and number.group().replace(",", "").rstrip(".") in given
+
+
+def _only_given_numbers(value: str, question: str) -> bool:
+    """Whether every figure of a date is one the question gives (when in 2011 …: not 2011년,
+    while 2011년 2월 4일 says more)."""
+    numbers = [n.replace(",", "").rstrip(".") for n in re.findall(r"\d[\d,.]*", value)]
+    given = {n.replace(",", "").rstrip(".") for n in re.findall(r"\d[\d,.]*", question)}
+    return bool(numbers) and all(n in given for n in numbers)
 
 
 def _same_value(a: str, b: str) -> bool:

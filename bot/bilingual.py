@@ -72,7 +72,7 @@ PHRASES: dict[str, str] = {
     "industrial safety": "산업안전", "big data": "빅데이터", "speech recognition": "음성인식",
     "natural language": "자연어처리", "artificial intelligence": "인공지능", "joint venture": "합작회사",
     "stock market": "주식시장", "press release": "보도자료", "took part": "참가", "take part": "참가",
-    "taking part": "참가", "set up": "설립",
+    "taking part": "참가", "set up": "설립", "so far": "지금까지", "to date": "지금까지",
 }
 
 

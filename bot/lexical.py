@@ -58,7 +58,9 @@ SYNONYMS = {word: group for group in _SYNONYM_GROUPS for word in group}
 def variants(word: str) -> tuple[str, ...]:
     """The word and the words written for it (처음 -> 처음, 첫, 최초)."""
     group = SYNONYMS.get(word)
-    return (word, *(w for w in group if w != word)) if group else (word,)
+    out = (word, *(w for w in group if w != word)) if group else (word,)
+    # Kiwi keeps some compounds as one token with a space (자연어 처리); a text writes them glued.
+    return out + tuple(w.replace(" ", "") for w in out if " " in w)
 
 
 def word_heads(text: str) -> list[str]:

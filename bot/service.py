@@ -266,6 +266,7 @@ class Bot:
             choice = answering.choose(analysed, ranked, [], [], idf, doc_coverage)
         if choice is None:
             return self._refusal(question, rewritten, analysed, ranked, {})
+        choice, missing = answering.with_required_word(analysed, choice)
         if choice.span is not None and choice.span.value.startswith(answering.RELATIVE_DAYS):
             # 이날: the day the document named before it, from its own earlier sentences.
             chunks = self._chunks_of.get(choice.candidate.hit.doc_id, [])
@@ -279,7 +280,6 @@ class Bot:
                       "choice": round(choice.score, 4)}
         if span is not None:
             confidence["inside"] = round(choice.inside, 4)
-        missing = answering.missing_word(analysed, span, best) if span is not None else None
         if missing:
             # 지아이랩 직원은 몇 명 / 기관사의 이름은: a sentence that never says 직원 (교수 7명) or
             # 기관사 states something about someone else.

@@ -42,7 +42,7 @@ _UNIT = re.compile(r"(?i)k?m|cm|mm|kg|g|t|ha|ml|l|mw|kw|gw|gb|tb|km2|m2")
 # Counters of measures, never written as a bare number (unlike 헬스케어 분야 8 for 몇 곳).
 _MEASURES = {"원", "달러", "위안", "엔", "유로", "살", "세", "억", "만", "%"}
 _DATE_UNITS = {"년", "월", "일", "시", "분", "년도", "분기"}
-_ORDINAL = re.compile(r"(째|단계|차례)$")  # 50번째, 두 번째, 1단계
+_ORDINAL = re.compile(r"(째|단계|차례|호)$")  # 50번째, 두 번째, 1단계, 1호 (number one)
 _SCORE = re.compile(r"\d{1,3}\s*[-:]\s*\d{1,3}")  # 5-4, 2:1
 # Words after a value that bound it: part of the fact (만 14세 미만 is not 14세).
 _BOUNDS = {"미만", "이상", "이하", "초과", "이내", "이후", "이전", "남짓", "안팎", "간", "동안"}  # 간: 27년간
@@ -86,7 +86,8 @@ def typed_spans(sentence: str, answer_type: str, keywords: tuple[str, ...],
         return []
     clauses = _clauses(sentence, morphemes)
     if answer_type in (COUNT, NUMBER):
-        raw = _numbers(sentence, morphemes, counter, strict, counted, frozenset(keywords))
+        raw = _numbers(sentence, morphemes, counter, strict, counted, frozenset(keywords),
+                       count=answer_type == COUNT)
     elif answer_type == DATE:
         raw = _dates(sentence, morphemes)
     elif answer_type == PERSON:
@@ -131,7 +132,10 @@ def _counts(morphemes, i: int, j: int) -> str | None:
 
 
 def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
-             counted: str | None = None, keywords: frozenset = frozenset()) -> list[tuple[int, int, float]]:
+             counted: str | None = None, keywords: frozenset = frozenset(),
+             count: bool = False) -> list[tuple[int, int, float]]:
+    """The numbers of a sentence with the counter and bound they are written with, and how well
+    each answers ``counter`` (``count``: a how-many question, which no date answers)."""
     out = []
     i = 0
     while i < len(morphemes):
@@ -176,7 +180,7 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
             continue  # a date (2008년), not a count
         unit = sentence[m.start + m.len:end]
         after = morphemes[j + 1] if j + 1 < len(morphemes) else None
-        if counter and strict and unit.strip() and after is not None and after.start == end \
+        if (counter or count) and strict and unit.strip() and after is not None and after.start == end \
                 and after.tag == "NNG" and after.form not in _BOUNDS and after.form not in keywords:
             # 2호차: the counter is part of a longer word (not 몇 대 강국: 4대강국).
             i = j + 1
@@ -207,6 +211,9 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
         elif not counter and unit.strip():
             bonus += 0.05  # 얼마: 10만원, 1.5km rather than a bare number
         if unit and unit.strip() and unit.strip()[0] in "년월일" and counter not in ("년", "월", "일"):
+            if count and counter is None and not re.search(r"(간|동안)$", sentence[start:end]):
+                i = j + 1
+                continue  # how many agreements: 6일 (오후) is the day they were signed
             bonus -= 0.3
         if counted:
             # 선수는 몇 명: 2,861명의 선수, not 총 7명이 (성화를) 이어받았고.
@@ -463,6 +470,9 @@ def _entities(sentence: str, morphemes, answer_type: str, keywords: set[str],
                 (phrase[0].head_end - phrase[0].start == 1 and sentence[start - 1:start] == "·"):
             continue  # 산·학·연 (industry, academia, research): abbreviations, not a mountain
         proper = any(w.proper for w in phrase)
+        suffix = (_PLACE_SUFFIX if answer_type == PLACE else _ORG_SUFFIX).search(name)
+        if suffix is not None and suffix.start() == 0 and not proper:
+            continue  # 기관·기업과, 센터에서: the kind of body or place, not its name
         particle = phrase[-1].particle
         bonus = 0.0
         if "/" in particle:

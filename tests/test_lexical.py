@@ -44,3 +44,4 @@ def test_words_written_for_one_another_are_variants():
     assert set(variants("처음")) == {"처음", "첫", "최초"}
     assert set(variants("끝나")) >= {"종료", "완료"}
     assert variants("헬스케어") == ("헬스케어",)
+    assert "자연어처리" in variants("자연어 처리")  # kiwi's one token with a space, as a text writes it

@@ -86,6 +86,9 @@ def test_an_english_count_picks_the_figure_of_the_field_it_names(corpus_bot):
     ("How many industrial safety companies signed?", "1 (산업안전 1)"),  # two words, one Korean term
     ("How many institutions are among the 50 partners?", "7개소"),  # not the 50 the question gives
     ("How many companies are among the 50 partners?", "43개"),
+    ("How many natural language processing companies signed?", "3 (음성인식 및 자연어처리 3)"),  # 자연어 처리: one kiwi token
+    ("How many AI agreements has Gwangju signed so far?", "50개"),  # not 6일, the day of this one
+    ("How many automotive companies?", "6 (자동차 분야 6)"),  # not 자동차 등 5개 업종, which are no companies
 ])
 def test_an_english_count_of_the_seed_list(corpus_bot, question, expected):
     answer = corpus_bot.ask(question)

@@ -156,3 +156,26 @@ def test_a_list_of_one_syllable_abbreviations_is_no_place():
     assert _values(sentence, PLACE, "Where was the agreement signed?") == []
     q = analyse("How many hours did the meeting last?")
     assert _values("회의는 오후 2시에 시작해 3시간 동안 이어졌다.", q.answer_type, q.text) == ["3시간 동안"]
+
+
+def test_a_how_many_question_is_not_answered_by_a_day():
+    q = analyse("How many agreements has Gwangju signed?")
+    assert q.answer_type == COUNT and q.counter is None
+    values = [s.value for s in typed_spans(VENUE, COUNT, q.keywords, q.counter, True, q.counted)]
+    assert "6일" not in values
+    # a length of time still counts
+    assert [s.value for s in typed_spans("협상은 27일간 이어졌다.", COUNT, (), None)] == ["27일간"]
+
+
+def test_a_how_many_question_without_counter_skips_compounds_and_marks_down_ordinals():
+    sentence = "인공지능 중심도시 광주가 인공지능 4대강국을 견인하고, 광주형 인공지능 1호 합작회사와 50개 기업이 함께 한다."
+    spans = {s.value: s.bonus for s in typed_spans(sentence, COUNT, (), None)}
+    assert "4대" not in spans  # 4대강국: the four great powers, a word of its own
+    assert spans["1호"] < spans["50개"]
+
+
+def test_the_kind_of_a_body_alone_is_no_name_of_one():
+    sentence = "광주시는 지금까지 총 50개의 인공지능 기관·기업과 업무협약을 체결했다."
+    values = _values(sentence, ORG, "광주시와 업무협약을 체결한 회사는 어디입니까?")
+    assert "기업" not in values and "기관" not in values
+    assert "김대중컨벤션센터" in _values(VENUE, PLACE, "협약식은 어디에서 열렸나요?")
