@@ -23,6 +23,7 @@ _NUMERIC = {COUNT, NUMBER}
 _UNTYPED = {OTHER, THING, YESNO}
 FOCUS_WEIGHT = 3.0  # of a word that restricts what an English count counts
 PREDICATE_WEIGHT = 0.3  # a value followed by the question's own verb (or a word for it)
+OTHER_YEAR_WEIGHT = 0.3  # a figure of another year than the one the question gives
 EXTRA_WEIGHT = 0.5  # of the share of a clause's words the question does not ask about
 _ENTITIES = {PERSON, PLACE, ORG}  # a name that holds the question's own words (내야수 이대호) is not its answer
 
@@ -200,6 +201,8 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
                 _says(candidate.text[span.end:predicate_end(candidate.text, span.end)], p)
                 for p in question.predicates):
             fit += PREDICATE_WEIGHT  # (counts come in lists: 내륙에서 24회, 해역에서 18회 발생)
+        if question.answer_type in _NUMERIC and _another_year(candidate.text, span.start, question.text):
+            fit -= OTHER_YEAR_WEIGHT  # patients in 2011: not 2003년 1,415명 (비해 2011년 5,151명)
         score = 0.5 * candidate.score + clause_cos + span.bonus + fit + 1.0 * inside + 0.3 * near \
             - (0.5 if in_value else 0.0) + 0.5 * covered.get(candidate.hit.doc_id, 1.0) - EXTRA_WEIGHT * extra
         scored.append(Scored(score, inside, candidate, _span(question, candidate, span)))
@@ -335,6 +338,17 @@ def _repeats_number(value: str, question: str) -> bool:
     number = re.match(r"\d[\d,.]*", value)
     given = {n.replace(",", "").rstrip(".") for n in re.findall(r"\d[\d,.]*", question)}
     return number is not None and number.group().replace(",", "").rstrip(".") in given
+
+
+_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+
+
+def _another_year(sentence: str, start: int, question: str) -> bool:
+    """Whether a figure is written right after a year other than every year the question gives
+    (a question that gives none has no other year)."""
+    years = set(_YEAR.findall(question))
+    before = re.search(r"(?<!\d)(\d{4})년(도|에는|에|엔|의)?\s*$", sentence[max(0, start - 10):start])
+    return bool(years) and before is not None and before.group(1) not in years
 
 
 def _only_given_numbers(value: str, question: str) -> bool:

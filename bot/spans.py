@@ -203,6 +203,9 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
         elif counter in _MEASURES and strict:
             i = j + 1
             continue  # money and ages are never written bare: 예산은 몇 원 is not 빅데이터 분야 28
+        elif count and not counter and any(same_counter(money, unit) for money in ("원", "%")):
+            i = j + 1
+            continue  # how many consoles sold: not 1만6천엔, their price (how much asks for money)
         elif not counter and (_ORDINAL.search(unit) or (previous is not None and previous.form == "제"
                                                          and previous.start + previous.len == m.start)):
             bonus -= 0.3  # how many: 50번째, 1단계, 제24회 say which one, not how many

@@ -87,12 +87,23 @@ def _english(rows) -> int:
             refused_answerable += refuse and not result.unanswerable
         table.append((right, -en_threshold, wrong, refused_unanswerable, refused_answerable))
     right, threshold, wrong, refused_u, refused_a = max(table)
+    # and the share of the question's Korean terms inside the value's clause, at that threshold
+    by_inside = {}
+    for inside in [x / 20 for x in range(0, 11)]:
+        right_i = wrong_i = refused_a_i = 0
+        for conf, result in rows:
+            refuse = conf["typed_miss"] or conf.get("sentence", 0) < -threshold or conf.get("inside", 1.0) < inside
+            right_i += (refuse if result.unanswerable else (not refuse and result.correct))
+            wrong_i += not refuse and (result.unanswerable or not result.correct)
+            refused_a_i += refuse and not result.unanswerable
+        by_inside[f"{inside:.2f}"] = [right_i, wrong_i, refused_a_i]
     print(json.dumps({"english_questions": len(rows),
                       "unanswerable": sum(r.unanswerable for _, r in rows), "right": right,
                       "english_refusal_threshold": -threshold, "wrong": wrong,
                       "unanswerable_refused": refused_u, "answerable_refused": refused_a,
                       "by_threshold (right, wrong, unanswerable refused, answerable refused)":
-                          {f"{-t:.2f}": [r, w, u, a] for r, t, w, u, a in sorted(table, key=lambda x: x[1], reverse=True)}},
+                          {f"{-t:.2f}": [r, w, u, a] for r, t, w, u, a in sorted(table, key=lambda x: x[1], reverse=True)},
+                      "at that threshold, by English inside (right, wrong, answerable refused)": by_inside},
                      indent=1))
     return 0
 

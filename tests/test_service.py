@@ -98,6 +98,14 @@ def test_an_english_count_of_the_seed_list(corpus_bot, question, expected):
     assert expected.split(" ")[0] in quote.quote[quote.span_start - quote.start:quote.span_end - quote.start]
 
 
+def test_the_holder_of_an_office_kiwi_reads_as_one_noun_is_a_person(corpus_bot):
+    # 광주시장 is one kiwi noun; the question asks who holds the office, not the role of 광주시장.
+    answer = corpus_bot.ask("광주시장은 누구인가요?")
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    quote = answer.citations[0]
+    assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == "이용섭"
+
+
 @pytest.mark.parametrize("question, role", [("이용섭은 누구인가요?", "시장"), ("Who is Kim Jeong-tae?", "사무국장"),
                                             ("Who is Jeon Chang-ho?", "㈜지아이랩 대표"),
                                             # kiwi reads these names apart in the question (전 창호, 박 선 강)

@@ -179,3 +179,32 @@ def test_the_kind_of_a_body_alone_is_no_name_of_one():
     values = _values(sentence, ORG, "광주시와 업무협약을 체결한 회사는 어디입니까?")
     assert "기업" not in values and "기관" not in values
     assert "김대중컨벤션센터" in _values(VENUE, PLACE, "협약식은 어디에서 열렸나요?")
+
+
+def test_a_how_many_question_is_not_answered_by_money():
+    sentence = "판매가는 각각 1만6천엔이며, 이틀 동안 총 23만 3천대가 팔렸다."
+    q = analyse("How many consoles sold in the first two days?")
+    values = [s.value for s in typed_spans(sentence, COUNT, q.keywords, q.counter, True, q.counted)]
+    assert "1만6천엔" not in values and "23만 3천대" in values
+    # how much still asks for money
+    assert "1만6천엔" in [s.value for s in typed_spans(sentence, NUMBER, (), None)]
+
+
+def test_a_figure_of_another_year_and_a_date_that_repeats_the_question():
+    from bot.answering import _another_year, _only_given_numbers
+
+    sentence = "환자 수가 2003년 1,415명에 비해 2011년 5,151명으로 늘었다."
+    question = "How many scrub typhus patients did South Korea have in 2011?"
+    assert _another_year(sentence, sentence.index("1,415명"), question)
+    assert not _another_year(sentence, sentence.index("5,151명"), question)
+    assert not _another_year(sentence, sentence.index("1,415명"), "How many patients were there?")
+    asked = "From what date did IANA stop handing out addresses in 2011?"
+    assert _only_given_numbers("2011년", asked) and not _only_given_numbers("2011년 2월 4일", asked)
+
+
+def test_a_place_and_its_office_read_as_one_noun_ask_for_a_person():
+    from bot.question import PERSON, ROLE
+
+    q = analyse("광주시장은 누구인가요?")
+    assert q.answer_type == PERSON and q.keywords == ("광주", "시장")
+    assert analyse("이용섭은 누구인가요?").answer_type == ROLE
