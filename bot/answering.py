@@ -16,7 +16,7 @@ from .chunking import sentences
 from .bilingual import LEXICON
 from .lexical import kiwi, tokens_many, variants
 from .question import content_keywords, COUNT, DATE, NUMBER, ORG, OTHER, PERSON, PLACE, THING, YESNO, Question
-from .spans import ROLES, counter_names, head_end_at, predicate_end, typed_spans
+from .spans import CALENDAR_YEAR, ROLES, counter_names, head_end_at, predicate_end, typed_spans
 from .records import Citation, Hit
 
 _NUMERIC = {COUNT, NUMBER}
@@ -332,21 +332,22 @@ def _bare(text: str) -> str:
     return re.sub(r"\s|㈜|\(주\)", "", text)
 
 
+def _figures(text: str) -> list[str]:
+    """The numbers written in ``text``, without thousands commas (5,151 -> 5151)."""
+    return [n.replace(",", "").rstrip(".") for n in re.findall(r"\d[\d,.]*", text)]
+
+
 def _repeats_number(value: str, question: str) -> bool:
     """Whether a figure is one the question itself gives (how many institutions are among the 50
     partners: not 50개)."""
-    number = re.match(r"\d[\d,.]*", value)
-    given = {n.replace(",", "").rstrip(".") for n in re.findall(r"\d[\d,.]*", question)}
-    return number is not None and number.group().replace(",", "").rstrip(".") in given
-
-
-_YEAR = re.compile(r"(?<!\d)(1[5-9]\d\d|20\d\d)(?!\d)")
+    number = _figures(value)[:1] if re.match(r"\d", value) else []
+    return bool(number) and number[0] in set(_figures(question))
 
 
 def _another_year(sentence: str, start: int, question: str) -> bool:
     """Whether a figure is written right after a year other than every year the question gives
     (a question that gives none has no other year)."""
-    years = set(_YEAR.findall(question))
+    years = {n for n in _figures(question) if CALENDAR_YEAR.fullmatch(n)}
     before = re.search(r"(?<!\d)(\d{4})년(도|에는|에|엔|의)?\s*$", sentence[max(0, start - 10):start])
     return bool(years) and before is not None and before.group(1) not in years
 
@@ -354,8 +355,7 @@ def _another_year(sentence: str, start: int, question: str) -> bool:
 def _only_given_numbers(value: str, question: str) -> bool:
     """Whether every figure of a date is one the question gives (when in 2011 …: not 2011년,
     while 2011년 2월 4일 says more)."""
-    numbers = [n.replace(",", "").rstrip(".") for n in re.findall(r"\d[\d,.]*", value)]
-    given = {n.replace(",", "").rstrip(".") for n in re.findall(r"\d[\d,.]*", question)}
+    numbers, given = _figures(value), set(_figures(question))
     return bool(numbers) and all(n in given for n in numbers)
 
 

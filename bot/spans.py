@@ -43,6 +43,7 @@ _UNIT = re.compile(r"(?i)k?m|cm|mm|kg|g|t|ha|ml|l|mw|kw|gw|gb|tb|km2|m2")
 _MEASURES = {"원", "달러", "위안", "엔", "유로", "살", "세", "억", "만", "%"}
 _DATE_UNITS = {"년", "월", "일", "시", "분", "년도", "분기"}
 _ORDINAL = re.compile(r"(째|단계|차례|호)$")  # 50번째, 두 번째, 1단계, 1호 (number one)
+CALENDAR_YEAR = re.compile(r"(1[5-9]|20)\d\d")  # 1918, 2011: a year, not a length
 _SCORE = re.compile(r"\d{1,3}\s*[-:]\s*\d{1,3}")  # 5-4, 2:1
 # Words after a value that bound it: part of the fact (만 14세 미만 is not 14세).
 _BOUNDS = {"미만", "이상", "이하", "초과", "이내", "이후", "이전", "남짓", "안팎", "간", "동안"}  # 간: 27년간
@@ -193,7 +194,7 @@ def _numbers(sentence: str, morphemes, counter: str | None, strict: bool = True,
         # The counter asked for (몇 명 -> 291명) is strong evidence; another counter is against.
         if counter and same_counter(counter, unit):
             bonus += 0.2 if counter in unit else 0.1  # 몇 개국: 91개국 before 2개
-            if counter == "년" and re.fullmatch(r"(1[5-9]|20)\d\d", m.form):
+            if counter == "년" and CALENDAR_YEAR.fullmatch(m.form):
                 bonus -= 0.5  # how many years: 1918년 is a year of the calendar, not a length
         elif counter and unit.strip():
             if strict:

@@ -78,24 +78,13 @@ def _english(rows) -> int:
     rows = [(conf, result) for conf, result in rows if conf["lang"] == "en"]
     table = []
     for en_threshold in [x / 100 for x in range(66, 96)]:
-        right = wrong = refused_unanswerable = refused_answerable = 0
-        for conf, result in rows:
-            refuse = conf["typed_miss"] or conf.get("sentence", 0) < en_threshold
-            right += (refuse if result.unanswerable else (not refuse and result.correct))
-            wrong += not refuse and (result.unanswerable or not result.correct)
-            refused_unanswerable += refuse and result.unanswerable
-            refused_answerable += refuse and not result.unanswerable
+        right, wrong, refused_unanswerable, refused_answerable = _tally(rows, en_threshold)
         table.append((right, -en_threshold, wrong, refused_unanswerable, refused_answerable))
     right, threshold, wrong, refused_u, refused_a = max(table)
     # and the share of the question's Korean terms inside the value's clause, at that threshold
     by_inside = {}
     for inside in [x / 20 for x in range(0, 11)]:
-        right_i = wrong_i = refused_a_i = 0
-        for conf, result in rows:
-            refuse = conf["typed_miss"] or conf.get("sentence", 0) < -threshold or conf.get("inside", 1.0) < inside
-            right_i += (refuse if result.unanswerable else (not refuse and result.correct))
-            wrong_i += not refuse and (result.unanswerable or not result.correct)
-            refused_a_i += refuse and not result.unanswerable
+        right_i, wrong_i, _, refused_a_i = _tally(rows, -threshold, inside)
         by_inside[f"{inside:.2f}"] = [right_i, wrong_i, refused_a_i]
     print(json.dumps({"english_questions": len(rows),
                       "unanswerable": sum(r.unanswerable for _, r in rows), "right": right,
@@ -106,6 +95,19 @@ def _english(rows) -> int:
                       "at that threshold, by English inside (right, wrong, answerable refused)": by_inside},
                      indent=1))
     return 0
+
+def _tally(rows, threshold: float, inside: float = 0.0) -> tuple[int, int, int, int]:
+    """Questions right, wrong answers, unanswerable refused and answerable refused when an English
+    answer is refused below ``threshold`` (sentence score) or ``inside`` (keywords in its clause)."""
+    right = wrong = refused_unanswerable = refused_answerable = 0
+    for conf, result in rows:
+        refuse = conf["typed_miss"] or conf.get("sentence", 0) < threshold or conf.get("inside", 1.0) < inside
+        right += (refuse if result.unanswerable else (not refuse and result.correct))
+        wrong += not refuse and (result.unanswerable or not result.correct)
+        refused_unanswerable += refuse and result.unanswerable
+        refused_answerable += refuse and not result.unanswerable
+    return right, wrong, refused_unanswerable, refused_answerable
+
 
 if __name__ == "__main__":
     sys.exit(main())
