@@ -18,7 +18,8 @@ _KO_LEADING = re.compile(r"\s*(기사|보도자료|보도|자료|글)(?![하한�
 _KO_FIELDS = (
     (EMAIL, re.compile(r"(이메일|메일|e-?mail|전자우편)", re.I)),
     (REPORTER, re.compile(r"(?<![가-힣])(기자|작성자|필자|글쓴이)(?![가-힣]*(회견|단|실|들))|(쓴|작성한|썼|작성했)")),
-    (SOURCE, re.compile(r"(?<![가-힣])(언론사|신문사|방송사|통신사|매체|출처|언론|배포\s*기관|발행처)|(낸|실은|보도한|배포한|발행한)\s*(곳|기관|회사|신문)")),
+    (SOURCE, re.compile(r"(?<![가-힣])(언론사|신문사|방송사|통신사|매체|출처|언론|배포\s*기관|발행처)|(낸|실은|보도한|배포한|발행한)\s*(곳|기관|회사|신문)"
+                        r"|(어느|어떤|무슨|어디)\s*(신문|언론|매체|방송|통신)")),
     (DATE, re.compile(r"(몇\s*년\s*몇\s*월|몇\s*월|언제|날짜|일자|며칠|배포일|보도일|작성일)")),
 )
 _EN_DOCUMENT = re.compile(r"\b(article|story|report|release|press release|piece|news item)\b", re.I)
@@ -28,6 +29,19 @@ _EN_FIELDS = (
     (SOURCE, re.compile(r"\b(newspaper|outlet|publication|publisher|news agency|media|published (it|the)|who published|which paper)\b", re.I)),
     (DATE, re.compile(r"\b(when (was|were|did)|what date|which date|date of|dated)\b", re.I)),
 )
+_EN_THIS = re.compile(r"\b(this|it)\s*[?.!]?\s*$", re.I)
+# The words of an English question about a document that say nothing of its content.
+_EN_FIELD_WORDS = {"who", "which", "what", "is", "was", "the", "a", "an", "of", "this", "it", "name",
+                   "reporter", "journalist", "author", "newspaper", "outlet", "publication", "publisher",
+                   "media", "paper", "wrote", "reported", "published", "filed", "authored", "by", "written",
+                   "news", "agency", "did", "whose", "byline"}
+
+
+def _en_content(question: str) -> list[str]:
+    """The words of an English question besides those that ask for a document's field."""
+    return [w for w in re.findall(r"[a-z]+", question.lower()) if w not in _EN_FIELD_WORDS]
+
+
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:co\.kr|go\.kr|or\.kr|ac\.kr|re\.kr|com|net|org|kr)",
                     re.I)
 _PRESS_META = ("reporter", "department", "contact", "issuer")
@@ -37,9 +51,14 @@ def asked_field(question: str, language: str) -> str | None:
     """The document field a question asks for (``reporter``, ``source``, ``date``, ``email``), or
     None when it asks about what the documents say."""
     if language == "en":
-        if not _EN_DOCUMENT.search(question) and not re.search(r"\be-?mail\b", question, re.I):
-            return None
-        return next((name for name, pattern in _EN_FIELDS if pattern.search(question)), None)
+        name = next((name for name, pattern in _EN_FIELDS if pattern.search(question)), None)
+        if name is None or _EN_DOCUMENT.search(question) or name == EMAIL:
+            return name
+        # Which newspaper reported this? / Who is the reporter?: "this" or nothing at all besides
+        # the field names the document (the date needs the document named: when was X signed).
+        if name != DATE and (_EN_THIS.search(question) or not _en_content(question)):
+            return name
+        return None
     # The document itself, not a report the content tells of (…를 보도한 신문사는, …기사를 쓴
     # 매체는): pointed at (이 기사) or the question's first word (기사를 낸 언론사는).
     mentions_document = _KO_DEICTIC.search(question) or _KO_LEADING.match(question)

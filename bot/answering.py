@@ -21,7 +21,8 @@ from .records import Citation, Hit
 
 _NUMERIC = {COUNT, NUMBER}
 _UNTYPED = {OTHER, THING, YESNO}
-FOCUS_WEIGHT = 3.0  # of a word that restricts what an English count counts
+FOCUS_WEIGHT = 3.0  # of a word that restricts what a count counts
+FOCAL_WEIGHT = 0.3  # a figure whose clause says the rarest of those words
 PREDICATE_WEIGHT = 0.3  # a value followed by the question's own verb (or a word for it)
 OTHER_YEAR_WEIGHT = 0.3  # a figure of another year than the one the question gives
 EXTRA_WEIGHT = 0.5  # of the share of a clause's words the question does not ask about
@@ -166,6 +167,9 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
     for k in question.focus:
         if k in weights:
             weights[k] *= FOCUS_WEIGHT
+    # Its rarest word beside a figure marks the figure of that part (빅데이터 분야 28), whatever
+    # counter the total carries (50개사 of 광주시와 협약한 AI 기업 중 빅데이터 기업은 몇 개).
+    focal = max((k for k in question.focus if k in weights), key=lambda k: idf(k) if idf else 1.0, default=None)
     # A compound of the question found whole (순투자액, not 총투자액) says more than its parts.
     for compound in question.compounds:
         parts = [k for k in keywords if k in compound]
@@ -201,6 +205,8 @@ def choose(question: Question, ranked: list[Candidate], pairs, clause_scores: li
                 _says(candidate.text[span.end:predicate_end(candidate.text, span.end)], p)
                 for p in question.predicates):
             fit += PREDICATE_WEIGHT  # (counts come in lists: 내륙에서 24회, 해역에서 18회 발생)
+        if focal is not None and _says(clause, focal):
+            fit += FOCAL_WEIGHT
         if question.answer_type in _NUMERIC and _another_year(candidate.text, span.start, question.text):
             fit -= OTHER_YEAR_WEIGHT  # patients in 2011: not 2003년 1,415명 (비해 2011년 5,151명)
         score = 0.5 * candidate.score + clause_cos + span.bonus + fit + 1.0 * inside + 0.3 * near \

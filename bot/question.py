@@ -185,6 +185,7 @@ def analyse(text: str) -> Question:
         # person holding the office (광주 시장), not for the role of someone named 광주시장.
         return replace(analyse(text.replace(name, f"{name[:-len(role)]} {role}", 1)), text=text)
     asked = QUESTION_WORDS | FRAME_WORDS | {counter} | COUNTERS
+    counted, focus = _counted(morphemes)
     keywords = tuple(tokens(text))
     compounds = tuple(h for h in dict.fromkeys(word_heads(text))
                       if h not in keywords and h not in asked and not any(h.endswith(c) for c in COUNTERS if c))
@@ -193,7 +194,8 @@ def analyse(text: str) -> Question:
     return Question(text, language, answer_type, keywords, counter, subject,
                     tuple(n for n in dict.fromkeys(nouns(text)) if n not in asked
                           and not (counter and n in counter) and not (head and n in head)),
-                    compounds, counted=counted_noun(text) if answer_type in (COUNT, NUMBER) else None,
+                    compounds, counted=counted if answer_type in (COUNT, NUMBER) else None,
+                    focus=focus if answer_type in (COUNT, NUMBER) else (),
                     where=answer_type == PLACE and re.search(r"어디\s*(에서|서|에)(?!(이|인|였|입|요))", text) is not None,
                     head=head, predicates=_predicates(morphemes), guessed=guessed)
 
@@ -220,7 +222,23 @@ def _predicates(morphemes) -> tuple[str, ...]:
 def counted_noun(text: str) -> str | None:
     """The noun a Korean count question counts: the topic or subject just before 몇 (선수는 몇 명,
     승객이 몇 명), or the noun after 몇 명의 (몇 명의 선수); None when it names none."""
-    morphemes = kiwi().tokenize(text)
+    counted, _ = _counted(kiwi().tokenize(text))
+    return counted
+
+
+def count_focus(text: str) -> tuple[str, ...]:
+    """The nouns written right before the counted noun, which restrict it (보안 분야 협약 기업은
+    몇 개사: 보안, 분야, 협약; …기업 중 빅데이터 기업은: 빅데이터): among the figures of a list,
+    the one beside them answers, not the total (50개사)."""
+    return _counted(kiwi().tokenize(text))[1]
+
+
+# Nouns that end a restricting phrase: 50개사 가운데 기업은 (the whole the part is taken from).
+_AMONG = {"가운데", "중", "중에서", "사이", "이외", "외", "전체"}
+
+
+def _counted(morphemes) -> tuple[str | None, tuple[str, ...]]:
+    """The counted noun of a count question and the nouns compounded right before it."""
     for i, m in enumerate(morphemes):
         if m.form != "몇":
             continue
@@ -230,12 +248,18 @@ def counted_noun(text: str) -> str | None:
         if k < i - 1 and k >= 0 and morphemes[k].form in ("수", "개수", "숫자", "규모"):
             k -= 1  # 문서 수는 몇 개: the documents are counted
         if k < i - 1 and k >= 0 and morphemes[k].tag in ("NNG", "NNP") and morphemes[k].form not in FRAME_WORDS:
-            return morphemes[k].form  # only a topic or subject (선수는 몇 명), not 대국 몇 수
+            # only a topic or subject (선수는 몇 명), not 대국 몇 수
+            first = k
+            while first > 0 and morphemes[first - 1].tag in ("NNG", "NNP", "SL") \
+                    and morphemes[first - 1].form not in FRAME_WORDS | _AMONG:
+                first -= 1
+            return morphemes[k].form, tuple(dict.fromkeys(
+                x.form.lower() for x in morphemes[first:k] if x.form != morphemes[k].form and len(x.form) > 1))
         for j in range(i + 1, min(i + 5, len(morphemes) - 1)):
             if morphemes[j].tag == "JKG" and morphemes[j + 1].tag in ("NNG", "NNP"):
-                return morphemes[j + 1].form
-        return None
-    return None
+                return morphemes[j + 1].form, ()
+        return None, ()
+    return None, ()
 
 
 _PERSON_HEADS = ("사람", "인물", "선수", "주인공", "우승자", "수상자", "창업자", "설립자", "당선자", "당선인")

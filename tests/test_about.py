@@ -15,6 +15,10 @@ SEED = "gwangju-gilab-mou-2020-11"
     ("Who wrote the article?", "en", "reporter"),
     ("Which newspaper published the article?", "en", "source"),
     ("When was the article published?", "en", "date"),
+    ("이 기사는 어느 신문 기사인가요?", "ko", "source"),
+    ("Which newspaper reported this?", "en", "source"),  # "this" names the document
+    ("Who is the reporter?", "en", "reporter"),  # nothing but the field: the document's
+    ("Who wrote this?", "en", "reporter"),
 ])
 def test_questions_about_the_document_name_their_field(question, language, field):
     assert about.asked_field(question, language) == field
@@ -30,6 +34,10 @@ def test_questions_about_the_document_name_their_field(question, language, field
     ("그루의 첫 싱글을 OST로 쓴 영화의 제목은?", "ko"),  # 싱글 is no 글
     ("When was the agreement signed?", "en"),
     ("What did the article say about healthcare?", "en"),
+    ("어느 신문이 천안함 침몰을 보도했나?", "ko"),  # no document pointed at
+    ("Who is the reporter who covered the Sewol ferry sinking?", "en"),  # a reporter in the news
+    ("Who reported the crash?", "en"),
+    ("When was the agreement signed?", "en"),
 ])
 def test_questions_about_content_are_left_to_the_answerer(question, language):
     assert about.asked_field(question, language) is None

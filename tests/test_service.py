@@ -162,3 +162,24 @@ def test_an_english_question_reads_the_passage_the_keyword_index_clearly_prefers
     assert not answer.refused and answer.citations[0].doc_id == SEED
     quote = answer.citations[0]
     assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == value
+
+
+@pytest.mark.parametrize("question, value", [
+    ("광주시와 협약한 AI 기업 중 빅데이터 기업은 몇 개야?", "28"),  # not 50개사, the whole the part is of
+    ("보안 분야 협약 기업은 몇 개사인가요?", "4"),  # not 50개사, however its counter matches 개사
+    ("협약을 맺은 50개사 가운데 기업은 몇 개입니까?", "43개"),  # 가운데 ends the restricting phrase
+])
+def test_a_korean_count_takes_the_figure_of_the_part_its_words_restrict(corpus_bot, question, value):
+    answer = corpus_bot.ask(question)
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    quote = answer.citations[0]
+    assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == value
+
+
+@pytest.mark.parametrize("question, value", [("이 기사는 어느 신문 기사인가요?", "아시아경제"),
+                                             ("Which newspaper reported this?", "아시아경제"),
+                                             ("Who is the reporter?", "박선강")])
+def test_a_question_about_this_article_is_answered_from_its_byline(corpus_bot, question, value):
+    answer = corpus_bot.ask(question)
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    assert value in answer.text

@@ -32,6 +32,13 @@ def test_the_counted_noun_of_a_question():
     assert counted_noun("첫 대국 몇 수 만에 끝났어?") is None  # no topic particle: 대국 is not counted
 
 
+def test_the_words_restricting_a_korean_count_are_its_focus():
+    assert analyse("보안 분야 협약 기업은 몇 개사인가요?").focus == ("보안", "분야", "협약")
+    assert analyse("광주시와 협약한 AI 기업 중 빅데이터 기업은 몇 개야?").focus == ("빅데이터",)
+    assert analyse("협약을 맺은 50개사 가운데 기업은 몇 개입니까?").focus == ()  # the whole, not a part
+    assert analyse("광주에 사무실을 개소한 기업은 총 몇 개사입니까?").focus == ()  # a verb restricts, not a noun
+
+
 def test_a_count_prefers_the_value_beside_the_counted_noun():
     sentence = "성화는 총 7명이 이어받았고, 총 91개국, 2,861명의 선수가 참여했다."
     q = analyse("선수는 몇 명이야?")
