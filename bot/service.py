@@ -14,7 +14,7 @@ from .bilingual import (LEXICON, lexicon_entry, lexicon_phrases, lexicon_predica
                         transliterations)
 from .lexical import BIGRAM_JOIN, nouns, tokens, with_bigrams
 from .model_build import model_fingerprint
-from .question import EN_STOP, OTHER, PERSON, ROLE, analyse, check, language_of
+from .question import EN_STOP, OTHER, PERSON, ROLE, analyse, check, language_of, years_asked, years_stated
 from .records import Answer, Citation, Hit
 from .romanized import NamePrefixes, read_names
 from .retrieval import Filters, HybridRetriever, dedupe
@@ -77,6 +77,7 @@ class Bot:
         with self._lock:
             self.data, self.retriever = data, retriever
             self._noun_cache: dict[str, tuple[frozenset[str], str]] = {}
+            self._year_cache: dict[str, frozenset[str]] = {}
             self._chunks_of = by_document
             # An English question's names are read up to three times per question (its terms,
             # its dense weight, who-is): once, against this index's corpus.
@@ -178,6 +179,15 @@ class Bot:
             cache[doc_id] = (frozenset(nouns(text)), re.sub(r"\s+", "", text))
         return cache[doc_id]
 
+    def _years_of(self, doc_id: str) -> frozenset[str]:
+        """The years a document speaks of (cached: documents do not change in place)."""
+        cache = self._year_cache
+        if doc_id not in cache:
+            document = self.data.documents.get(doc_id)
+            cache[doc_id] = years_stated(f"{document.title}\n{document.text}", document.date) \
+                if document else frozenset()
+        return cache[doc_id]
+
     def _coverage(self, analysed, doc_id: str) -> float:
         words, text = self._document_nouns(doc_id)
         return answering.coverage(analysed, words, self.retriever.data.lexical.idf, text)
@@ -252,6 +262,14 @@ class Bot:
         sentence_vectors = self.embedder.encode_passages(
             [_span_text(hit, s, e) for hit, s, e in spans])
         ranked = answering.candidates(analysed, read, sentence_vectors, query_vector, spans)
+        years = years_asked(effective)
+        if years:
+            # Who won the 2030 World Cup?: a document that never speaks of 2030 does not answer it,
+            # however close its sentences (a cup of 2006); the best that does, or a refusal.
+            dated = [c for c in ranked if set(years) <= self._years_of(c.hit.doc_id)]
+            if not dated:
+                return self._refusal(question, rewritten, analysed, ranked, {"year_found": 0.0})
+            ranked = dated
         pairs = answering.typed_candidates(analysed, ranked)[:40]
         clause_texts = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
         clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []

@@ -183,3 +183,20 @@ def test_a_question_about_this_article_is_answered_from_its_byline(corpus_bot, q
     answer = corpus_bot.ask(question)
     assert not answer.refused and answer.citations[0].doc_id == SEED
     assert value in answer.text
+
+
+@pytest.mark.parametrize("question", ["Who won the 2030 World Cup?", "2030년 월드컵 우승국은?",
+                                      "2025년 광주시가 협약한 기업은 몇 개인가?"])
+def test_a_year_no_document_speaks_of_is_refused(corpus_bot, question):
+    # World Cups and the release are in the corpus, 2030 and 2025 are not: no answer, only related passages.
+    answer = corpus_bot.ask(question)
+    assert answer.refused and answer.citations == () and answer.related
+
+
+@pytest.mark.parametrize("question", ["2019년 10월 광주시와 첫 협약을 맺은 기업은?",
+                                      "Which company signed Gwangju's first AI agreement in 2019?"])
+def test_last_year_in_a_release_is_the_year_before_its_date(corpus_bot, question):
+    # The 2020-11 release says 지난해 10월: it speaks of 2019 without writing it.
+    answer = corpus_bot.ask(question)
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    assert "인코어드P&P" in answer.text
