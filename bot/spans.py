@@ -293,6 +293,7 @@ class _Word:
     head_end: int  # end of the nominal part (== start when the word is not a noun)
     particle: str  # the first morpheme after the nominal part (에서, 는, 이다 ...), "" if none
     proper: bool  # the nominal part has a proper noun or a foreign word
+    common: bool = False  # the nominal part is one common noun of kiwi's dictionary (선거, 정권)
 
 
 def _words(sentence: str, morphemes) -> list[_Word]:
@@ -306,18 +307,19 @@ def _words(sentence: str, morphemes) -> list[_Word]:
             return
         a = current[0].start
         b = current[-1].start + current[-1].len
-        head_end, found, proper = a, "", False
+        head_end, found, proper, nominal = a, "", False, []
         for m in current:
             if not found and m.tag in _NOMINAL and (m.tag != "SW" or m.form in ("㈜", "&", "·")):
                 head_end = m.start + m.len
                 proper = proper or m.tag in ("NNP", "SL")
+                nominal.append(m.tag)
             else:
                 found = found or (m.form if m.tag.startswith("J") or m.tag == "VCP" else f"{m.form}/{m.tag}")
         if head_end == a and current[0].tag.startswith("J") and words and not words[-1].particle:
             # A particle typed apart from its noun (COEX 에서): it still belongs to that noun.
             words[-1] = _Word(words[-1].start, words[-1].end, words[-1].head_end, current[0].form,
                               words[-1].proper)
-        words.append(_Word(a, b, head_end, found or particle, proper))
+        words.append(_Word(a, b, head_end, found or particle, proper, nominal == ["NNG"]))
         current.clear()
 
     previous_end = None
@@ -351,6 +353,12 @@ def _phrases(words: list[_Word]) -> list[list[_Word]]:
     if current:
         phrases.append(current)
     return phrases
+
+
+def _may_name(sentence: str, word: _Word) -> bool:
+    """Whether a word after a role may be a person's name: a proper noun, or a word that starts
+    with a surname and is not one common noun of the dictionary (대통령 선거, 민씨 정권: no)."""
+    return word.proper or (sentence[word.start] in _SURNAMES and not word.common)
 
 
 def _is_role(text: str) -> bool:
@@ -397,8 +405,8 @@ def _persons(sentence: str, morphemes, keywords: set[str]) -> list[tuple[int, in
             bonus = 0.3 + (0.2 if asked else 0.0)
             first, last = roles[0], roles[-1]
             after = phrase[last + 1:last + 3]
-            if after and (after[0].proper or sentence[after[0].start] in _SURNAMES):
-                add(after, bonus)  # 장관 이주호, 파리 시장 안느 이달고 (not 기자 개인)
+            if after and _may_name(sentence, after[0]):
+                add(after, bonus)  # 장관 이주호, 파리 시장 안느 이달고 (not 기자 개인, 대통령 선거)
             if not after and first > 0:
                 # 전창호 ㈜지아이랩 대표; else the word before the role: 호남취재본부 박선강 기자
                 lead = phrase[0].proper and _name_like(sentence, phrase[:1])
@@ -416,7 +424,7 @@ def _persons(sentence: str, morphemes, keywords: set[str]) -> list[tuple[int, in
     for i in range(1, len(words)):
         previous = sentence[words[i - 1].start:words[i - 1].head_end]
         if words[i - 1].particle in ("로", "으로", "이", "인") and _is_role(previous) \
-                and words[i].head_end > words[i].start:
+                and words[i].head_end > words[i].start and _may_name(sentence, words[i]):
             add([words[i]], 0.15)
     return [(a, b, bonus) for (a, b), bonus in out.items()]
 

@@ -1,5 +1,5 @@
 """Typed spans from kiwi morphemes: places need to be where, counts know what they count."""
-from bot.question import COUNT, NUMBER, ORG, PLACE, analyse, counted_noun, predicates, years_asked, years_stated
+from bot.question import COUNT, NUMBER, ORG, PERSON, PLACE, analyse, counted_noun, predicates, years_asked, years_stated
 from bot.spans import typed_spans
 
 VENUE = "광주광역시는 6일 오후 김대중컨벤션센터에서 ㈜지아이랩과 광주형 인공지능 비즈니스 기반 조성을 위한 업무협약을 체결했다고 밝혔다."
@@ -225,3 +225,12 @@ def test_the_years_a_question_gives_and_a_document_speaks_of():
     assert years_stated("내년 1월 시행", "2016-12-01") == {"2016", "2017"}
     assert years_stated("17년 1월 1일부터", "2016-12-01") == {"2016", "2017"}
     assert years_stated("1997년 발효") == {"1997"}
+
+
+def test_a_common_noun_after_a_role_is_no_name():
+    # 선거 and 정권 start with a surname syllable (선, 정) but are dictionary nouns, not names.
+    values = lambda s: [x.value for x in typed_spans(s, PERSON, (), None)]
+    assert values("제14대 대통령 선거에서 김영삼 후보가 당선되었다.") == ["김영삼"]
+    assert "정권" not in values("명성황후의 사치와 민씨 정권의 매관매직을 비판했다.")
+    assert values("AI유치기업협의체 대표로 김정태 사무국장이 축하 메시지를 발표했다.") == ["김정태"]
+    assert values("장관 이주호는 말했다.") == ["이주호"]
