@@ -29,7 +29,7 @@ _EN_FIELDS = (
     (SOURCE, re.compile(r"\b(newspaper|outlet|publication|publisher|news agency|media|published (it|the)|who published|which paper)\b", re.I)),
     (DATE, re.compile(r"\b(when (was|were|did)|what date|which date|date of|dated)\b", re.I)),
 )
-_EN_THIS = re.compile(r"\b(this|it)\s*[?.!]?\s*$", re.I)
+_EN_THIS = re.compile(r"\b(this|it)(\s+(from|in|by))?\s*[?.!]?\s*$", re.I)  # Which paper is this from?
 # The words of an English question about a document that say nothing of its content.
 _EN_FIELD_WORDS = {"who", "which", "what", "is", "was", "the", "a", "an", "of", "this", "it", "name",
                    "reporter", "journalist", "author", "newspaper", "outlet", "publication", "publisher",

@@ -34,7 +34,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "shareholder": ("주주",), "shareholders": ("주주",), "office": ("사무실",), "offices": ("사무실",),
     "headquarters": ("본사",), "hired": ("채용", "인력"), "employees": ("인력", "직원"),
     "workers": ("인력", "노동자"), "jobs": ("일자리",), "field": ("분야",), "fields": ("분야",),
-    "sector": ("분야",), "healthcare": ("헬스케어",), "automotive": ("자동차",), "cars": ("자동차",),
+    "sector": ("분야",), "healthcare": ("헬스케어",), "automotive": ("자동차",), "car": ("자동차",), "cars": ("자동차",),
     "security": ("보안",), "robotics": ("로봇",), "robot": ("로봇",), "robots": ("로봇",),
     "speech": ("음성인식",), "investment": ("투자",), "investments": ("투자",), "safety": ("안전",),
     "data": ("데이터", "빅데이터"), "ai": ("인공지능", "ai"), "artificial": ("인공지능",),
@@ -64,6 +64,7 @@ LEXICON: dict[str, tuple[str, ...]] = {
     "bouquet": ("꽃다발",), "joint": ("합작",), "venture": ("합작회사",),
     "participated": ("참가", "참여"), "participate": ("참가", "참여"), "participants": ("참가자",),
     "participating": ("참가", "참여"), "corporation": ("법인",), "corporations": ("법인",),
+    "enter": ("진출", "입성"), "entry": ("진출", "입성"),
 }
 
 # Two English words that a release writes as one Korean term (industrial alone is 산업 as often

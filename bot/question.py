@@ -14,7 +14,7 @@ COUNT, NUMBER, PERSON, PLACE, DATE, ORG, THING, YESNO, OTHER = (
 # "Who is X?" about a named person: the role the passages give beside the name (김정태 사무국장).
 ROLE = "role"
 # 이용섭은 누구인가요? / 김정태 씨는 누구야?: nothing but a name before 누구.
-_KO_IDENTIFY = re.compile(r"^\s*([가-힣]{2,4}?)\s*(씨|님)?\s*(은|는|이|가)?\s*누구(인가요|입니까|예요|이에요|야|인가|죠|지)?\s*[?？.]?\s*$")
+_KO_IDENTIFY = re.compile(r"^\s*([가-힣]{2,4}?)\s*(씨|님)?\s*(은|는|이|가)?\s*(누구|어떤\s*(사람|인물))(인가요|입니까|예요|이에요|야|이야|인가|죠|지)?\s*[?？.]?\s*$")
 
 _EN_TYPES = (
     (re.compile(r"\b(what|which) (percentage|percent|proportion|share)\b|\bby how much\b", re.I), NUMBER),
@@ -146,6 +146,11 @@ def check(question: str, max_chars: int) -> str:
     return cleaned
 
 
+# The field a count is restricted to, written at the end (… work in security, … in the big data sector).
+_EN_FIELD_AFTER = re.compile(r"\b(?:in|of)\s+(?:the\s+)?([a-z][a-z\-]*(?:\s+[a-z][a-z\-]*)?)"
+                             r"(?:\s+(?:field|sector|industry|area))?\s*[?.!]?\s*$", re.I)
+
+
 def _how_many_phrase(text: str) -> list[str]:
     """The words after "how many" before the first that cannot be part of its noun phrase."""
     asked = re.search(r"\bhow many ((?:[a-z][a-z\-]*\s*){1,5})", text.lower())
@@ -199,11 +204,14 @@ def analyse(text: str) -> Question:
                 counter = counter or (_EN_COUNTERS[phrase[head]] if _EN_COUNTERS[phrase[head]] == "명" else None)
                 counted = next(iter(_EN_COUNTED.get(phrase[head], ())), None)
                 focus = tuple(w for w in phrase[:head] if w not in EN_STOP)
+                trailing = _EN_FIELD_AFTER.search(text)
+                if not focus and trailing:  # how many firms work in security?
+                    focus = tuple(w for w in trailing.group(1).lower().split() if w not in EN_STOP)
         return Question(text, language, answer_type, keywords, counter, "", counted=counted, focus=focus)
     morphemes = kiwi().tokenize(text)
     answer_type, counter, subject, head, guessed = _korean_type(text, morphemes)
     identify = _KO_IDENTIFY.match(text)
-    if identify and answer_type == PERSON:
+    if identify and answer_type in (PERSON, THING):  # 누구, or 어떤 사람
         name = identify.group(1)
         role = next((r for r in sorted(_ROLE_WORDS, key=len, reverse=True)
                      if name.endswith(r) and len(name) > len(r)), None)
@@ -329,6 +337,10 @@ def _frame_of(noun: str, amount: bool = False) -> tuple[str, str | None] | None:
     return None
 
 
+# 지아이랩은 어떤 회사인가요?, 김정태는 어떤 사람이야?: asked to describe one, not to name one.
+_DESCRIBED = {"회사", "기업", "기관", "단체", "업체", "조직", "사람", "인물"}
+
+
 def _korean_type(text: str, morphemes) -> _Kind:
     for i, m in enumerate(morphemes):
         after = morphemes[i + 1] if i + 1 < len(morphemes) else None
@@ -367,6 +379,11 @@ def _korean_type(text: str, morphemes) -> _Kind:
             return _Kind(DATE, None, subject)
         if m.form in ("어느", "어떤", "무슨") and after is not None:
             named = after.form if after.tag.startswith("NN") else ""
+            then = morphemes[i + 2] if i + 2 < len(morphemes) else None
+            if m.form == "어떤" and named in _DESCRIBED and (then is None or then.tag in ("VCP", "SF")):
+                # 지아이랩은 어떤 회사인가요?: what kind of company, a description, not a name
+                # (어떤 회사가 협약했나 asks for one).
+                return _Kind(THING, None, subject)
             if after.form in ("기관", "기업", "회사", "단체", "언론", "언론사", "매체", "대학", "팀", "나라", "국가"):
                 return _Kind(ORG, None, subject, named)
             if after.form in ("날", "날짜", "해", "연도", "달"):

@@ -200,3 +200,21 @@ def test_last_year_in_a_release_is_the_year_before_its_date(corpus_bot, question
     answer = corpus_bot.ask(question)
     assert not answer.refused and answer.citations[0].doc_id == SEED
     assert "인코어드P&P" in answer.text
+
+
+@pytest.mark.parametrize("question, value", [
+    ("How many car companies signed?", "6"),  # car, not only cars, is 자동차
+    ("How many firms work in security?", "4"),  # the field written after the verb
+    ("Where does the GI Lab CEO want to enter?", "실리콘밸리"),  # enter: 입성, 진출
+])
+def test_more_english_ways_to_ask_the_seed(corpus_bot, question, value):
+    answer = corpus_bot.ask(question)
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    quote = answer.citations[0]
+    assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == value
+
+
+def test_what_kind_of_company_is_answered_with_the_sentence_describing_it(corpus_bot):
+    answer = corpus_bot.ask("지아이랩은 어떤 회사인가요?")
+    assert not answer.refused and answer.citations[0].doc_id == SEED
+    assert "합작회사" in answer.text

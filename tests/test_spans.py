@@ -234,3 +234,17 @@ def test_a_common_noun_after_a_role_is_no_name():
     assert "정권" not in values("명성황후의 사치와 민씨 정권의 매관매직을 비판했다.")
     assert values("AI유치기업협의체 대표로 김정태 사무국장이 축하 메시지를 발표했다.") == ["김정태"]
     assert values("장관 이주호는 말했다.") == ["이주호"]
+
+
+def test_what_kind_of_company_asks_for_a_description_and_which_company_for_a_name():
+    from bot.question import ROLE, THING
+    assert analyse("지아이랩은 어떤 회사인가요?").answer_type == THING
+    assert analyse("어떤 회사가 협약했나요?").answer_type == ORG
+    assert analyse("김정태는 어떤 사람이야?").answer_type == ROLE  # as 김정태는 누구야?
+    assert analyse("광주시가 목표로 하는 도시는 어떤 도시인가요?").answer_type == PLACE
+
+
+def test_an_english_count_restricted_at_its_end():
+    assert analyse("How many firms work in security?").focus == ("security",)
+    assert analyse("How many companies are in the big data sector?").focus == ("big", "data")
+    assert analyse("How many healthcare companies signed?").focus == ("healthcare",)
