@@ -14,7 +14,9 @@ COUNT, NUMBER, PERSON, PLACE, DATE, ORG, THING, YESNO, OTHER = (
 # "Who is X?" about a named person: the role the passages give beside the name (김정태 사무국장).
 ROLE = "role"
 # 이용섭은 누구인가요? / 김정태 씨는 누구야?: nothing but a name before 누구.
-_KO_IDENTIFY = re.compile(r"^\s*([가-힣]{2,4}?)\s*(씨|님)?\s*(은|는|이|가)?\s*(누구|어떤\s*(사람|인물))(인가요|입니까|예요|이에요|야|이야|인가|죠|지)?\s*[?？.]?\s*$")
+_KO_IDENTIFY = re.compile(r"^\s*([가-힣]{2,8}?)\s*(씨|님)?\s*(은|는|이|가)?\s*(누구|어떤\s*(사람|인물))(인가요|입니까|예요|이에요|야|이야|인가|죠|지)?\s*[?？.]?\s*$")
+# 광주광역시장 이름은?: the name of whoever holds an office kiwi reads as one noun.
+_KO_OFFICE_NAME = re.compile(r"^\s*([가-힣]{3,8}?)\s*(의)?\s*(이름|성함)(은|는|이|이\s*뭐야|은\s*뭐야|은\s*무엇인가요)?\s*[?？.]?\s*$")
 
 _EN_TYPES = (
     (re.compile(r"\b(what|which) (percentage|percent|proportion|share)\b|\bby how much\b", re.I), NUMBER),
@@ -210,16 +212,24 @@ def analyse(text: str) -> Question:
         return Question(text, language, answer_type, keywords, counter, "", counted=counted, focus=focus)
     morphemes = kiwi().tokenize(text)
     answer_type, counter, subject, head, guessed = _korean_type(text, morphemes)
-    identify = _KO_IDENTIFY.match(text)
-    if identify and answer_type in (PERSON, THING):  # 누구, or 어떤 사람
+    identify = _KO_IDENTIFY.match(text) or _KO_OFFICE_NAME.match(text)
+    if identify and answer_type in (PERSON, THING, ORG):  # 누구, 어떤 사람, 이름
         name = identify.group(1)
         role = next((r for r in sorted(_ROLE_WORDS, key=len, reverse=True)
                      if name.endswith(r) and len(name) > len(r)), None)
         if role is None:
-            return Question(text, language, ROLE, (name,), None, subject, (name,), ())
-        # 광주시장은 누구?: kiwi keeps the place and its office as one noun; it asks for the
-        # person holding the office (광주 시장), not for the role of someone named 광주시장.
-        return replace(analyse(text.replace(name, f"{name[:-len(role)]} {role}", 1)), text=text)
+            if len(name) > 4 or identify.re is _KO_OFFICE_NAME:
+                identify = None  # no person's name, and no office: asked as any question
+            else:
+                return Question(text, language, ROLE, (name,), None, subject, (name,), ())
+        if identify is not None:
+            # 광주시장은 누구?: kiwi keeps the place and its office as one noun; it asks for the
+            # person holding the office (광주 시장), not for the role of someone named 광주시장.
+            place = name[:-len(role)]
+            place += "시" if role == "시장" and place.endswith(("광역", "특별", "자치")) else ""  # 광주광역시 시장
+            split = f"{place} {role}은 누구인가요?" if identify.re is _KO_OFFICE_NAME else \
+                text.replace(name, f"{place} {role}", 1)
+            return replace(analyse(split), text=text)
     asked = QUESTION_WORDS | FRAME_WORDS | {counter} | COUNTERS
     counted, focus = _counted(morphemes)
     keywords = tuple(tokens(text))

@@ -244,6 +244,12 @@ class Bot:
                                nouns=korean_terms, focus=focus,
                                predicates=verbs)
         lexical_text, extra_terms = _lexical_text(effective), self._search_terms(effective, korean_terms)
+        if analysed.language == "ko":
+            # Words the analysis reads that the question's own tokens do not hold (광주광역시장 이름은?
+            # -> 광주광역시, 시장) are searched too.
+            written = set(tokens(effective))
+            extra_terms = tuple(k for k in analysed.keywords
+                                if k not in written and retriever.data.lexical.knows(k))
         if not korean_terms and analysed.answer_type == ROLE and all(map(retriever.data.lexical.knows,
                                                                          analysed.keywords)):
             # 박선강은 누구인가요?: kiwi reads 박 선 강 in the question; the name searches whole.

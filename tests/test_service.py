@@ -98,9 +98,11 @@ def test_an_english_count_of_the_seed_list(corpus_bot, question, expected):
     assert expected.split(" ")[0] in quote.quote[quote.span_start - quote.start:quote.span_end - quote.start]
 
 
-def test_the_holder_of_an_office_kiwi_reads_as_one_noun_is_a_person(corpus_bot):
+@pytest.mark.parametrize("question", ["광주시장은 누구인가요?", "광주광역시장은 누구야?", "광주광역시장 이름은?"])
+def test_the_holder_of_an_office_kiwi_reads_as_one_noun_is_a_person(corpus_bot, question):
     # 광주시장 is one kiwi noun; the question asks who holds the office, not the role of 광주시장.
-    answer = corpus_bot.ask("광주시장은 누구인가요?")
+    # 광주광역시장 is 광주광역시 + 시장, searched as such.
+    answer = corpus_bot.ask(question)
     assert not answer.refused and answer.citations[0].doc_id == SEED
     quote = answer.citations[0]
     assert quote.quote[quote.span_start - quote.start:quote.span_end - quote.start] == "이용섭"
