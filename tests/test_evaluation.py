@@ -114,12 +114,12 @@ def test_dialog_turns_are_asked_together_in_turn_order():
 
 def test_the_gold_question_file_loads():
     questions = load_questions()
-    assert len(questions) == 194
-    assert len({q.id for q in questions}) == 194
-    assert sum(q.unanswerable for q in questions) == 22
+    assert len(questions) == 203
+    assert len({q.id for q in questions}) == 203
+    assert sum(q.unanswerable for q in questions) == 24
     assert all(q.doc for q in questions if not q.unanswerable)
     queries = retrieval_queries(questions)
-    assert len(queries) == 172 - sum(1 for q in questions if (q.turn or 1) > 1 and not q.unanswerable)
+    assert len(queries) == 179 - sum(1 for q in questions if (q.turn or 1) > 1 and not q.unanswerable)
 
 
 # --- runs, comparison, the gate -------------------------------------------------------------
