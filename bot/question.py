@@ -233,6 +233,10 @@ def analyse(text: str) -> Question:
     asked = QUESTION_WORDS | FRAME_WORDS | {counter} | COUNTERS
     counted, focus = _counted(morphemes)
     keywords = tuple(tokens(text))
+    # A ceremony is reported by what it was held for: 협약식 by the sentence that says 업무협약을
+    # 체결했다, 개막식 by 개막 (the event's noun is a keyword too, not a noun a passage must say).
+    keywords += tuple(dict.fromkeys(k[:-1] for k in keywords if len(k) >= 3 and k.endswith("식")
+                                    and k[:-1] not in keywords))
     compounds = tuple(h for h in dict.fromkeys(word_heads(text))
                       if h not in keywords and h not in asked and not any(h.endswith(c) for c in COUNTERS if c))
     # The kind asked for is not what a passage must mention: 롯데 자이언츠의 내야수 이대호 answers
