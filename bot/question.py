@@ -106,34 +106,6 @@ def content_keywords(question: "Question") -> list[str]:
             and not (counter and k in counter)]
 
 
-_YEAR = re.compile(r"(?<![\d.,])(1[5-9]\d\d|20\d\d)(?![\d.,]\d)")
-# Words that put a document's text in the year before or after its own date.
-_LAST_YEAR = re.compile(r"지난해|작년|전년")
-_NEXT_YEAR = re.compile(r"내년|이듬해")
-
-
-def years_asked(text: str) -> tuple[str, ...]:
-    """The calendar years a question gives (2030 of "Who won the 2030 World Cup?")."""
-    return tuple(dict.fromkeys(_YEAR.findall(text)))
-
-
-def years_stated(text: str, date: str | None = None) -> frozenset[str]:
-    """The years a document can be said to speak of: those it writes (2017, 17년 after its
-    century), the year of its date, and the year before or after that when it says 지난해 or
-    내년 (인코어드P&P와 첫 협약을 체결한 지난해 10월, in a release of 2020-11: 2019)."""
-    found = set(_YEAR.findall(text))
-    if date and re.match(r"\d{4}", date):
-        year = int(date[:4])
-        found.add(str(year))
-        if _LAST_YEAR.search(text):
-            found.add(str(year - 1))
-        if _NEXT_YEAR.search(text):
-            found.add(str(year + 1))
-        century = str(year)[:2]
-        found.update(century + short for short in re.findall(r"(?<![\d.])'?(\d\d)년", text))
-    return frozenset(found)
-
-
 def check(question: str, max_chars: int) -> str:
     """The question stripped; ``BadQuestion`` when empty or longer than ``max_chars``."""
     if not isinstance(question, str):

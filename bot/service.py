@@ -14,11 +14,12 @@ from .bilingual import (LEXICON, lexicon_entry, lexicon_phrases, lexicon_predica
                         transliterations)
 from .lexical import BIGRAM_JOIN, nouns, tokens, with_bigrams
 from .model_build import model_fingerprint
-from .question import EN_STOP, OTHER, PERSON, ROLE, analyse, check, language_of, years_asked, years_stated
+from .question import EN_STOP, OTHER, PERSON, ROLE, analyse, check, language_of
 from .records import Answer, Citation, Hit
 from .romanized import NamePrefixes, read_names
 from .retrieval import Filters, HybridRetriever, dedupe
 from .settings import Settings
+from .years import years_asked, years_stated
 
 # The answer is looked for in the sentences of the best passages (their sentences preranked by the
 # question's keywords, the best of them embedded).

@@ -1,5 +1,5 @@
 """Typed spans from kiwi morphemes: places need to be where, counts know what they count."""
-from bot.question import COUNT, NUMBER, ORG, PERSON, PLACE, analyse, counted_noun, predicates, years_asked, years_stated
+from bot.question import COUNT, NUMBER, ORG, PERSON, PLACE, analyse, counted_noun, predicates
 from bot.spans import typed_spans
 
 VENUE = "광주광역시는 6일 오후 김대중컨벤션센터에서 ㈜지아이랩과 광주형 인공지능 비즈니스 기반 조성을 위한 업무협약을 체결했다고 밝혔다."
@@ -215,16 +215,6 @@ def test_a_place_and_its_office_read_as_one_noun_ask_for_a_person():
     q = analyse("광주시장은 누구인가요?")
     assert q.answer_type == PERSON and q.keywords == ("광주", "시장")
     assert analyse("이용섭은 누구인가요?").answer_type == ROLE
-
-
-def test_the_years_a_question_gives_and_a_document_speaks_of():
-    assert years_asked("Who won the 2030 World Cup?") == ("2030",)
-    assert years_asked("2010년 내륙에서 발생한 지진은 몇 번이야?") == ("2010",)
-    assert years_asked("규모 2,013의 숫자와 1.2015") == ()  # not years
-    assert years_stated("지난해 10월 첫 협약", "2020-11") == {"2019", "2020"}
-    assert years_stated("내년 1월 시행", "2016-12-01") == {"2016", "2017"}
-    assert years_stated("17년 1월 1일부터", "2016-12-01") == {"2016", "2017"}
-    assert years_stated("1997년 발효") == {"1997"}
 
 
 def test_a_common_noun_after_a_role_is_no_name():
