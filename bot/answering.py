@@ -16,8 +16,9 @@ from .chunking import sentences
 from .bilingual import LEXICON
 from .lexical import kiwi, tokens_many, variants
 from .question import content_keywords, COUNT, DATE, NUMBER, ORG, OTHER, PERSON, PLACE, THING, YESNO, Question
-from .spans import CALENDAR_YEAR, ROLES, counter_names, head_end_at, predicate_end, typed_spans
+from .spans import ROLES, counter_names, head_end_at, predicate_end, typed_spans
 from .records import Citation, Hit
+from .years import years_asked
 
 _NUMERIC = {COUNT, NUMBER}
 _UNTYPED = {OTHER, THING, YESNO}
@@ -353,7 +354,7 @@ def _repeats_number(value: str, question: str) -> bool:
 def _another_year(sentence: str, start: int, question: str) -> bool:
     """Whether a figure is written right after a year other than every year the question gives
     (a question that gives none has no other year)."""
-    years = {n for n in _figures(question) if CALENDAR_YEAR.fullmatch(n)}
+    years = set(years_asked(question))
     before = re.search(r"(?<!\d)(\d{4})년(도|에는|에|엔|의)?\s*$", sentence[max(0, start - 10):start])
     return bool(years) and before is not None and before.group(1) not in years
 

@@ -16,7 +16,7 @@ ROLE = "role"
 # 이용섭은 누구인가요? / 김정태 씨는 누구야?: nothing but a name before 누구.
 _KO_IDENTIFY = re.compile(r"^\s*([가-힣]{2,8}?)\s*(씨|님)?\s*(은|는|이|가)?\s*(누구|어떤\s*(사람|인물))(인가요|입니까|예요|이에요|야|이야|인가|죠|지)?\s*[?？.]?\s*$")
 # 광주광역시장 이름은?: the name of whoever holds an office kiwi reads as one noun.
-_KO_OFFICE_NAME = re.compile(r"^\s*([가-힣]{3,8}?)\s*(의)?\s*(이름|성함)(은|는|이|이\s*뭐야|은\s*뭐야|은\s*무엇인가요)?\s*[?？.]?\s*$")
+_KO_OFFICE_NAME = re.compile(r"^\s*([가-힣]{3,8}?)\s*(의)?\s*(이름|성함)\s*(은|는|이)?\s*(뭐야|뭐예요|무엇인가요|무엇입니까)?\s*[?？.]?\s*$")
 
 _EN_TYPES = (
     (re.compile(r"\b(what|which) (percentage|percent|proportion|share)\b|\bby how much\b", re.I), NUMBER),
@@ -185,23 +185,20 @@ def analyse(text: str) -> Question:
     morphemes = kiwi().tokenize(text)
     answer_type, counter, subject, head, guessed = _korean_type(text, morphemes)
     identify = _KO_IDENTIFY.match(text) or _KO_OFFICE_NAME.match(text)
-    if identify and answer_type in (PERSON, THING, ORG):  # 누구, 어떤 사람, 이름
-        name = identify.group(1)
-        role = next((r for r in sorted(_ROLE_WORDS, key=len, reverse=True)
-                     if name.endswith(r) and len(name) > len(r)), None)
-        if role is None:
-            if len(name) > 4 or identify.re is _KO_OFFICE_NAME:
-                identify = None  # no person's name, and no office: asked as any question
-            else:
-                return Question(text, language, ROLE, (name,), None, subject, (name,), ())
-        if identify is not None:
-            # 광주시장은 누구?: kiwi keeps the place and its office as one noun; it asks for the
-            # person holding the office (광주 시장), not for the role of someone named 광주시장.
-            place = name[:-len(role)]
-            place += "시" if role == "시장" and place.endswith(("광역", "특별", "자치")) else ""  # 광주광역시 시장
-            split = f"{place} {role}은 누구인가요?" if identify.re is _KO_OFFICE_NAME else \
-                text.replace(name, f"{place} {role}", 1)
-            return replace(analyse(split), text=text)
+    name = identify.group(1) if identify and answer_type in (PERSON, THING, ORG) else ""  # 누구, 어떤 사람, 이름
+    role = next((r for r in sorted(_ROLE_WORDS, key=len, reverse=True)
+                 if name.endswith(r) and len(name) > len(r)), None) if name else None
+    if role:
+        # 광주시장은 누구?, 광주광역시장 이름은?: kiwi keeps the place and its office as one noun;
+        # it asks for the person holding the office (광주 시장, 광주광역시 시장), not for the role of
+        # someone named 광주시장.
+        place = name[:-len(role)]
+        place += "시" if role == "시장" and place.endswith(("광역", "특별", "자치")) else ""
+        split = f"{place} {role}은 누구인가요?" if identify.re is _KO_OFFICE_NAME else \
+            text.replace(name, f"{place} {role}", 1)
+        return replace(analyse(split), text=text)
+    if name and identify.re is _KO_IDENTIFY and len(name) <= 4:
+        return Question(text, language, ROLE, (name,), None, subject, (name,), ())
     asked = QUESTION_WORDS | FRAME_WORDS | {counter} | COUNTERS
     counted, focus = _counted(morphemes)
     keywords = tuple(tokens(text))
@@ -246,13 +243,6 @@ def counted_noun(text: str) -> str | None:
     승객이 몇 명), or the noun after 몇 명의 (몇 명의 선수); None when it names none."""
     counted, _ = _counted(kiwi().tokenize(text))
     return counted
-
-
-def count_focus(text: str) -> tuple[str, ...]:
-    """The nouns written right before the counted noun, which restrict it (보안 분야 협약 기업은
-    몇 개사: 보안, 분야, 협약; …기업 중 빅데이터 기업은: 빅데이터): among the figures of a list,
-    the one beside them answers, not the total (50개사)."""
-    return _counted(kiwi().tokenize(text))[1]
 
 
 # Nouns that end a restricting phrase: 50개사 가운데 기업은 (the whole the part is taken from).

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from .lexical import kiwi
 from .question import COUNT, DATE, NUMBER, ORG, PERSON, PLACE, ROLE  # noqa: F401
+from .years import CALENDAR_YEAR
 
 ROLES = ("대표", "시장", "사무국장", "국장", "장관", "차관", "대통령", "위원장", "회장", "사장", "교수",
          "기자", "총리", "감독", "선수", "의원", "원장", "청장", "지사", "구청장", "군수", "이사장",
@@ -43,7 +44,6 @@ _UNIT = re.compile(r"(?i)k?m|cm|mm|kg|g|t|ha|ml|l|mw|kw|gw|gb|tb|km2|m2")
 _MEASURES = {"원", "달러", "위안", "엔", "유로", "살", "세", "억", "만", "%"}
 _DATE_UNITS = {"년", "월", "일", "시", "분", "년도", "분기"}
 _ORDINAL = re.compile(r"(째|단계|차례|호)$")  # 50번째, 두 번째, 1단계, 1호 (number one)
-CALENDAR_YEAR = re.compile(r"(1[5-9]|20)\d\d")  # 1918, 2011: a year, not a length
 _SCORE = re.compile(r"\d{1,3}\s*[-:]\s*\d{1,3}")  # 5-4, 2:1
 # Words after a value that bound it: part of the fact (만 14세 미만 is not 14세).
 _BOUNDS = {"미만", "이상", "이하", "초과", "이내", "이후", "이전", "남짓", "안팎", "간", "동안"}  # 간: 27년간
@@ -317,8 +317,7 @@ def _words(sentence: str, morphemes) -> list[_Word]:
                 found = found or (m.form if m.tag.startswith("J") or m.tag == "VCP" else f"{m.form}/{m.tag}")
         if head_end == a and current[0].tag.startswith("J") and words and not words[-1].particle:
             # A particle typed apart from its noun (COEX 에서): it still belongs to that noun.
-            words[-1] = _Word(words[-1].start, words[-1].end, words[-1].head_end, current[0].form,
-                              words[-1].proper)
+            words[-1] = replace(words[-1], particle=current[0].form)
         words.append(_Word(a, b, head_end, found or particle, proper, nominal == ["NNG"]))
         current.clear()
 
