@@ -2,6 +2,7 @@
 PY      := .venv/bin/python
 BOT     := .venv/bin/bot
 MODEL   := models/multilingual-e5-small
+READER  := models/reader
 PORT    ?= 8501
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
@@ -17,11 +18,15 @@ setup: .venv/.installed
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-model: setup $(MODEL)/.complete
+model: setup $(MODEL)/.complete $(READER)/assembled.json
 
 $(MODEL)/.complete:
 	$(BOT) build-model
 	touch $@
+
+# The reader: the committed trained file (weights/) over the encoder, assembled in seconds.
+$(READER)/assembled.json: weights/reader.safetensors $(MODEL)/.complete
+	$(BOT) build-model
 
 index: setup model
 	@if $(BOT) index-stale corpus; then $(BOT) ingest corpus; else echo "index/ is up to date"; fi

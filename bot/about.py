@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from .language import EN_DOCUMENT_FIELD_WORDS
 from .records import Document
 
 REPORTER, SOURCE, DATE, EMAIL = "reporter", "source", "date", "email"
@@ -30,16 +31,11 @@ _EN_FIELDS = (
     (DATE, re.compile(r"\b(when (was|were|did)|what date|which date|date of|dated)\b", re.I)),
 )
 _EN_THIS = re.compile(r"\b(this|it)(\s+(from|in|by))?\s*[?.!]?\s*$", re.I)  # Which paper is this from?
-# The words of an English question about a document that say nothing of its content.
-_EN_FIELD_WORDS = {"who", "which", "what", "is", "was", "the", "a", "an", "of", "this", "it", "name",
-                   "reporter", "journalist", "author", "newspaper", "outlet", "publication", "publisher",
-                   "media", "paper", "wrote", "reported", "published", "filed", "authored", "by", "written",
-                   "news", "agency", "did", "whose", "byline"}
 
 
 def _en_content(question: str) -> list[str]:
     """The words of an English question besides those that ask for a document's field."""
-    return [w for w in re.findall(r"[a-z]+", question.lower()) if w not in _EN_FIELD_WORDS]
+    return [w for w in re.findall(r"[a-z]+", question.lower()) if w not in EN_DOCUMENT_FIELD_WORDS]
 
 
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.(?:co\.kr|go\.kr|or\.kr|ac\.kr|re\.kr|com|net|org|kr)",

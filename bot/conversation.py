@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
+from .language import EN_FOLLOW_UP_SKIP, KO_QUESTION_WORDS
 from .lexical import kiwi
 
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
@@ -22,10 +23,7 @@ _KO_LEAD = re.compile(r"^(그럼|그러면|그렇다면|그리고|또|또한|혹
 _EN_LEAD = re.compile(r"^(and what about|and how about|what about|how about|and|then)\s+", re.I)
 _KO_TAIL = re.compile(r"(은요|는요|이요|요|은|는|이|가|의|도)?\s*[?？.]*\s*$")
 _DEMONSTRATIVE = re.compile(r"^(그|이|해당|저)\s*(회사|기업|사람|기관|곳|단체|분|행사|사고|대회|선수|나라)(의|은|는|이|가)?\s*")
-_WH = ("몇", "누구", "누가", "어디", "언제", "무엇", "뭐", "얼마", "며칠", "어느", "어떤", "무슨")
 _NOUN = ("NNG", "NNP", "SL", "SN", "XR", "SH", "NNB")
-_EN_SKIP = {"how", "many", "much", "what", "which", "who", "where", "when", "is", "are", "was",
-            "were", "the", "a", "an", "of", "did", "does", "do"}
 
 
 def resolve(question: str, history, similarity: Similarity | None = None) -> str | None:
@@ -44,7 +42,7 @@ def resolve(question: str, history, similarity: Similarity | None = None) -> str
         if entity:
             return f"{entity} {body[demonstrative.end():]}".strip()
     morphemes = list(kiwi().tokenize(_KO_TAIL.sub("", body) or body))
-    has_wh = any(m.form in _WH or m.form.startswith(_WH) for m in morphemes)
+    has_wh = any(m.form in KO_QUESTION_WORDS or m.form.startswith(KO_QUESTION_WORDS) for m in morphemes)
     has_predicate = any(m.tag.startswith(("VV", "VA", "VCP", "EF")) for m in morphemes)
     if not has_wh and not has_predicate and len(body) <= 30:
         focus = _KO_TAIL.sub("", body).strip()
@@ -59,14 +57,14 @@ def resolve(question: str, history, similarity: Similarity | None = None) -> str
 
 def _has_topic(morphemes) -> bool:
     """A question names its own topic when it has a proper noun or two content nouns."""
-    nouns = [m for m in morphemes if m.tag in ("NNG", "NNP", "SL") and m.form not in _WH]
+    nouns = [m for m in morphemes if m.tag in ("NNG", "NNP", "SL") and m.form not in KO_QUESTION_WORDS]
     return any(m.tag in ("NNP", "SL") for m in nouns) or len(nouns) >= 2
 
 
 def _topic(question: str) -> str:
     """The previous question's topic: its text before the question word, particles trimmed."""
     morphemes = list(kiwi().tokenize(question))
-    cut = next((m.start for m in morphemes if m.form in _WH or m.form.startswith(_WH)), len(question))
+    cut = next((m.start for m in morphemes if m.form in KO_QUESTION_WORDS or m.form.startswith(KO_QUESTION_WORDS)), len(question))
     nouns = [m for m in morphemes if m.start < cut and m.tag in _NOUN]
     return question[:nouns[-1].start + nouns[-1].len].strip() if nouns else ""
 
@@ -74,7 +72,7 @@ def _topic(question: str) -> str:
 def _noun_runs(text: str):
     runs, current = [], []
     for m in kiwi().tokenize(text):
-        if m.tag in _NOUN and not (m.form in _WH):
+        if m.tag in _NOUN and not (m.form in KO_QUESTION_WORDS):
             if current and m.start > current[-1].start + current[-1].len + 1:
                 runs.append(current)
                 current = []
@@ -154,7 +152,7 @@ def _entity_of(previous: str, answer) -> str | None:
 def _english(question: str, previous: str) -> str:
     focus = _EN_LEAD.sub("", question).strip(" ?.")
     words = re.findall(r"[A-Za-z]+", previous)
-    topic = next((w for w in words if w.lower() not in _EN_SKIP), None)
+    topic = next((w for w in words if w.lower() not in EN_FOLLOW_UP_SKIP), None)
     if topic is None:
         return f"{previous} {focus}"
     return re.sub(rf"\b{re.escape(topic)}\b", focus, previous, count=1)

@@ -168,7 +168,7 @@ def run_eval(bot, questions: list[EvalQuestion],
     settings = bot.settings
     info = {"index": str(settings.index_dir),
             "settings": {name: getattr(settings, name) for name in (
-                "refusal_threshold", "top_k", "candidates", "dense_weight", "chunk_size", "chunk_overlap")}}
+                "reader_threshold", "read_passages", "top_k", "candidates", "dense_weight", "chunk_size", "chunk_overlap")}}
     return EvalRun(compute_metrics(results), results, info=info)
 
 

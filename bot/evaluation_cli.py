@@ -42,6 +42,11 @@ def register(sub, command) -> None:
                    help="write eval/reports/latest.md and eval/reports/metrics.png")
     p.add_argument("--korquad", type=Path, metavar="PATH", nargs="?", const=KORQUAD_FILE,
                    help="evaluate on KorQuAD 1.0 (read in place) instead of the question file")
+    p.add_argument("--articles", choices=("all", "test"), default="all",
+                   help="KorQuAD: ask the questions of all articles, or of the test articles 100-139 only "
+                        "(retrieval still over all 964 paragraphs)")
+    p.add_argument("--gold-paragraph", action="store_true",
+                   help="KorQuAD: the reader alone on each question's gold paragraph (EM, character-F1)")
     p.add_argument("--sample", type=int, metavar="N",
                    help=f"KorQuAD: ask a fixed seeded sample of N questions (default {KORQUAD_SAMPLE}; 0 = all)")
 
@@ -158,9 +163,23 @@ def _eval_korquad(args, settings: Settings) -> int:
     from .embedding import Embedder
     from .korquad import build_bot, load_korquad, run_korquad, sample_questions
 
+    from .korquad import of_articles, run_gold
+    from .qa.data import KORQUAD_TEST
+
     documents, questions = load_korquad(args.korquad)
-    n = KORQUAD_SAMPLE if args.sample is None else (args.sample or None)
+    if args.articles == "test":
+        questions = of_articles(questions, KORQUAD_TEST)
+        n = args.sample or None  # the test articles: all their questions unless --sample N
+    else:
+        n = KORQUAD_SAMPLE if args.sample is None else (args.sample or None)
     chosen = sample_questions(questions, n)
+    if args.gold_paragraph:
+        from .qa.reader import Reader
+
+        result = run_gold(Reader(settings.reader_dir, settings.embed_precision), chosen, documents)
+        print(json.dumps(result) if args.json else
+              "\n".join(f"{key:<24} {value}" for key, value in result.items()))
+        return 0
     embedder = Embedder(settings.model_dir, settings.embed_precision)
     with tempfile.TemporaryDirectory(prefix="korquad-index-") as folder:
         print(f"indexing {len(documents)} KorQuAD paragraphs", file=sys.stderr)

@@ -85,6 +85,31 @@ def sample_questions(questions: list[KorQuADQuestion], n: int | None,
     return [q for i, q in enumerate(questions) if i in chosen]
 
 
+def of_articles(questions: list[KorQuADQuestion], articles: range) -> list[KorQuADQuestion]:
+    """The questions of the articles in ``articles`` (0-based file order)."""
+    return [q for q in questions if int(q.paragraph_id.split("-")[1]) in articles]
+
+
+def run_gold(reader, questions: list[KorQuADQuestion], documents: list[Document]) -> dict:
+    """The reader alone on each question's gold paragraph: exact match and character-F1 of its
+    best span (never refusing), and latency per question (ms, read in batches of 32)."""
+    from .qa.data import Example
+
+    text = {d.doc_id: d.text for d in documents}
+    examples = [Example(q.qid, q.question, text[q.paragraph_id], -1, "", q.answers, q.paragraph_id, "ko")
+                for q in questions]
+    started = time.perf_counter()
+    readings = reader.read_examples(examples, n_best=1)
+    seconds = time.perf_counter() - started
+    predictions = [r.best.text if r.best else "" for r in readings]
+    return {"questions": len(questions),
+            "exact_match": round(metrics.mean(metrics.exact_match(p, q.answers)
+                                              for p, q in zip(predictions, questions)), 4),
+            "char_f1": round(metrics.mean(metrics.best_char_f1(p, q.answers)
+                                          for p, q in zip(predictions, questions)), 4),
+            "ms_per_question": round(1000.0 * seconds / max(1, len(questions)), 1)}
+
+
 def build_bot(documents: list[Document], index_dir: str | Path, embedder, settings):
     """Index ``documents`` into ``index_dir`` and load a ``Bot`` on it; returns (bot, IngestReport)."""
     from .ingest import ingest_documents
@@ -102,6 +127,7 @@ def run_korquad(bot, questions: list[KorQuADQuestion], depth: int = 10,
     answer containment and token-F1 of the short answer (a refusal scores 0), refusal share and
     answer latency p50/p95 (ms)."""
     ranks, contained, f1s, refused, latencies, kinds = [], [], [], [], [], []
+    span_f1s, span_ems = [], []
     for number, q in enumerate(questions, start=1):
         started = time.perf_counter()
         answer = bot.ask(q.question)
@@ -113,10 +139,14 @@ def run_korquad(bot, questions: list[KorQuADQuestion], depth: int = 10,
         text = "" if answer.refused else answer.text
         contained.append(float(metrics.contains_answer(text, q.answers)))
         f1s.append(metrics.best_f1(text, q.answers))
+        span = _highlighted(bot, answer)
+        span_f1s.append(metrics.best_char_f1(span, q.answers))
+        span_ems.append(metrics.exact_match(span, q.answers))
         if on_progress:
             on_progress(number, len(questions))
     values = {f"paragraph_recall_at_{k}": metrics.recall_at_k(ranks, k) for k in (1, 5, 10) if k <= depth}
     values.update({"mrr": metrics.mrr(ranks), "answer_containment": metrics.mean(contained),
+                   "span_char_f1": metrics.mean(span_f1s), "span_exact_match": metrics.mean(span_ems),
                    "token_f1": metrics.mean(f1s), "refused": metrics.mean(map(float, refused)),
                    "latency_p50_ms": metrics.percentile(latencies, 50),
                    "latency_p95_ms": metrics.percentile(latencies, 95)})
@@ -129,3 +159,11 @@ def run_korquad(bot, questions: list[KorQuADQuestion], depth: int = 10,
                          "refused": round(metrics.mean(float(refused[i]) for i in rows), 4),
                          "gold_paragraph_first": round(metrics.mean(float(ranks[i] == 1) for i in rows), 4)}
     return {"questions": len(questions), **{k: round(v, 4) for k, v in values.items()}, "by_type": by_type}
+
+
+def _highlighted(bot, answer) -> str:
+    """The span the answer's first citation marks (empty for a refusal or no span)."""
+    if answer.refused or not answer.citations or answer.citations[0].span_start is None:
+        return ""
+    c = answer.citations[0]
+    return bot.documents[c.doc_id].text[c.span_start:c.span_end]

@@ -113,6 +113,30 @@ def best_f1(prediction: str, answers: Iterable[str]) -> float:
     return max((token_f1(prediction, gold) for gold in answers), default=0.0)
 
 
+def char_f1(prediction: str, gold: str) -> float:
+    """KorQuAD's F1: over the characters of the normalised strings with spaces removed."""
+    predicted = list(normalise_answer(prediction).replace(" ", ""))
+    expected = list(normalise_answer(gold).replace(" ", ""))
+    if not predicted or not expected:
+        return float(predicted == expected)
+    common = sum((Counter(predicted) & Counter(expected)).values())
+    if common == 0:
+        return 0.0
+    precision, recall = common / len(predicted), common / len(expected)
+    return 2 * precision * recall / (precision + recall)
+
+
+def best_char_f1(prediction: str, answers: Iterable[str]) -> float:
+    """The best character-F1 against any gold answer (0.0 with none)."""
+    return max((char_f1(prediction, gold) for gold in answers), default=0.0)
+
+
+def exact_match(prediction: str, answers: Iterable[str]) -> float:
+    """1.0 when the normalised prediction equals a normalised gold answer (spaces ignored)."""
+    predicted = normalise_answer(prediction).replace(" ", "")
+    return float(bool(predicted) and any(predicted == normalise_answer(g).replace(" ", "") for g in answers))
+
+
 def refusal_precision_recall(refused: Sequence[bool], unanswerable: Sequence[bool]) -> tuple[float, float]:
     """(precision, recall) of refusing, taking "unanswerable" as the positive class.
 

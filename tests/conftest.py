@@ -21,10 +21,27 @@ def model_dir() -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(model_dir):
+def reader_dir(model_dir) -> Path:
+    """The reader assembled from the committed trained file over the model (as `make model` does)."""
+    from bot.cli import READER_WEIGHTS
+    from bot.qa.assemble import build_reader
+
+    return build_reader(model_dir, READER_WEIGHTS, ROOT / "models" / "reader")
+
+
+@pytest.fixture(scope="session")
+def reader(reader_dir):
+    """The real reader, loaded once per test session."""
+    from bot.qa.reader import Reader
+
+    return Reader.shared(reader_dir)
+
+
+@pytest.fixture(scope="session")
+def settings(model_dir, reader_dir):
     from bot.settings import Settings
 
-    return Settings(model_dir=model_dir)
+    return Settings(model_dir=model_dir, reader_dir=reader_dir)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""The answer stage: a trained extractive reader (``reader``) and its training (``train``)."""

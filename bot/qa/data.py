@@ -1,0 +1,100 @@
+"""Reading-comprehension data for the reader: SQuAD 1.1 files read in place, the KorQuAD split,
+and question/passage pairs turned into model windows with exact character offsets.
+
+KorQuAD 1.0 dev may not be copied or modified (CC BY-ND 2.0 KR), so its split is code:
+articles 0-99 in file order train and tune (``TUNE_ARTICLES`` of them tune), 100-139 test.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+KORQUAD_TRAIN = range(0, 90)
+KORQUAD_TUNE = range(90, 100)
+KORQUAD_TEST = range(100, 140)
+
+
+@dataclass(frozen=True)
+class Example:
+    """One question over one passage. ``answer_start`` is -1 when the passage does not answer."""
+
+    qid: str
+    question: str
+    context: str
+    answer_start: int
+    answer_text: str
+    answers: tuple[str, ...]
+    passage_id: str
+    language: str
+
+
+def read_squad(path: str | Path, language: str, articles: range | None = None,
+               prefix: str = "") -> list[Example]:
+    """Every question of a SQuAD 1.1 file (its first answer as the label), optionally only the
+    articles in ``articles`` (file order)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))["data"]
+    examples = []
+    for a, article in enumerate(data):
+        if articles is not None and a not in articles:
+            continue
+        for p, paragraph in enumerate(article["paragraphs"]):
+            context = paragraph["context"]
+            for qa in paragraph["qas"]:
+                first = qa["answers"][0]
+                start, text = int(first["answer_start"]), first["text"]
+                if context[start:start + len(text)] != text:
+                    continue
+                examples.append(Example(
+                    qid=qa["id"], question=qa["question"], context=context, answer_start=start,
+                    answer_text=text, answers=tuple(dict.fromkeys(x["text"] for x in qa["answers"])),
+                    passage_id=f"{prefix}{a}-{p}", language=language))
+    return examples
+
+
+def unanswerable(example: Example, context: str, passage_id: str) -> Example:
+    """The question paired with a passage that does not answer it."""
+    return Example(qid=f"{example.qid}#neg-{passage_id}", question=example.question, context=context,
+                   answer_start=-1, answer_text="", answers=(), passage_id=passage_id,
+                   language=example.language)
+
+
+@dataclass(frozen=True)
+class Window:
+    """A model input: question + one window of a passage. ``offsets[i]`` is the character span of
+    token i in the passage (None for question and special tokens); labels are token positions,
+    0 (the first token) when the window holds no answer."""
+
+    input_ids: tuple[int, ...]
+    offsets: tuple[tuple[int, int] | None, ...]
+    start_label: int
+    end_label: int
+    example: int  # index of the example it came from
+
+
+def windows(tokenizer, examples: list[Example], max_length: int = 256, stride: int = 96,
+            max_question_tokens: int = 64) -> list[Window]:
+    """Every window of every example (the HF question-answering preprocessing, kept exact)."""
+    questions = [e.question.strip() for e in examples]
+    q_ids = tokenizer(questions, add_special_tokens=False)["input_ids"]
+    questions = [tokenizer.decode(ids[:max_question_tokens]) if len(ids) > max_question_tokens else q
+                 for q, ids in zip(questions, q_ids)]
+    encoded = tokenizer(questions, [e.context for e in examples], truncation="only_second",
+                        max_length=max_length, stride=stride, return_overflowing_tokens=True,
+                        return_offsets_mapping=True)
+    out = []
+    for i, ids in enumerate(encoded["input_ids"]):
+        n = encoded["overflow_to_sample_mapping"][i]
+        example = examples[n]
+        sequence = encoded.sequence_ids(i)
+        offsets = tuple(tuple(o) if s == 1 else None
+                        for o, s in zip(encoded["offset_mapping"][i], sequence))
+        start_label = end_label = 0
+        if example.answer_start >= 0:
+            a, b = example.answer_start, example.answer_start + len(example.answer_text)
+            inside = [t for t, o in enumerate(offsets) if o is not None and o[1] > o[0]]
+            if inside and offsets[inside[0]][0] <= a and offsets[inside[-1]][1] >= b:
+                start_label = next(t for t in inside if offsets[t][1] > a)
+                end_label = next(t for t in reversed(inside) if offsets[t][0] < b)
+        out.append(Window(tuple(ids), offsets, start_label, end_label, n))
+    return out

