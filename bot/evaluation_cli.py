@@ -176,7 +176,7 @@ def _eval_korquad(args, settings: Settings) -> int:
     if args.gold_paragraph:
         from .qa.reader import Reader
 
-        result = run_gold(Reader(settings.reader_dir, settings.embed_precision), chosen, documents)
+        result = run_gold(Reader(settings.reader_dir, settings.reader_precision), chosen, documents)
         print(json.dumps(result) if args.json else
               "\n".join(f"{key:<24} {value}" for key, value in result.items()))
         return 0

@@ -47,7 +47,7 @@ class Bot:
             settings = settings.with_(index_dir=Path(index_dir))
         embedder = embedder or Embedder(settings.model_dir, settings.embed_precision)
         data = load_index(settings.index_dir, model_fingerprint(embedder.model_dir))
-        reader = reader or Reader.shared(settings.reader_dir, settings.embed_precision)
+        reader = reader or Reader.shared(settings.reader_dir, settings.reader_precision)
         return cls(embedder, data, settings, reader)
 
     def _install(self, data: IndexData) -> None:
@@ -106,7 +106,7 @@ class Bot:
             if answer is not None:
                 return answer
         retrieved = self.retrieval(query, self.settings.top_k, filters, vector=vector)
-        passages = list(retrieved.hits[:self.settings.read_passages])
+        passages = retrieved.to_read(self.settings.read_passages)
         readings = self.reader.read(query.text, [h.chunk.text for h in passages])
         decision = decide(query, passages, readings, self.settings.reader_threshold, self._years_of)
         answer = compose.answer(query, decision, self.data.documents, self.settings.reader_threshold)

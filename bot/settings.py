@@ -47,6 +47,8 @@ class Settings:
     # (span score minus the passage's no-answer score) is below reader_threshold, chosen on held-out
     # KorQuAD training articles (docs/benchmarks.md, weights/README.md).
     reader_dir: Path = ROOT / "models" / "reader"
+    # auto (as embed_precision), float32, bfloat16 or int8 (dynamic quantisation of its linear layers)
+    reader_precision: str = "auto"
     read_passages: int = 5
     reader_threshold: float = 0.0
     max_question_chars: int = 500
@@ -72,6 +74,8 @@ class Settings:
             raise BadSettings("candidates, top_k, read_passages and embed_batch_size must be positive")
         if self.embed_precision not in ("auto", "float32", "bfloat16"):
             raise BadSettings(f"embed_precision ({self.embed_precision!r}) must be auto, float32 or bfloat16")
+        if self.reader_precision not in ("auto", "float32", "bfloat16", "int8"):
+            raise BadSettings(f"reader_precision ({self.reader_precision!r}) must be auto, float32, bfloat16 or int8")
         if self.max_question_chars < 10:
             raise BadSettings(f"max_question_chars ({self.max_question_chars}) is too small")
 

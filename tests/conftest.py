@@ -30,18 +30,18 @@ def reader_dir(model_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def reader(reader_dir):
-    """The real reader, loaded once per test session."""
-    from bot.qa.reader import Reader
-
-    return Reader.shared(reader_dir)
-
-
-@pytest.fixture(scope="session")
 def settings(model_dir, reader_dir):
     from bot.settings import Settings
 
     return Settings(model_dir=model_dir, reader_dir=reader_dir)
+
+
+@pytest.fixture(scope="session")
+def reader(settings):
+    """The real reader as the product loads it, loaded once per test session."""
+    from bot.qa.reader import Reader
+
+    return Reader.shared(settings.reader_dir, settings.reader_precision)
 
 
 @pytest.fixture(scope="session")

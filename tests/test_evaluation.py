@@ -71,6 +71,16 @@ def test_token_f1_is_squad_style_over_whitespace_tokens():
     assert metrics.best_f1("아무", []) == 0.0
 
 
+def test_character_f1_and_exact_match_are_korquad_style():
+    # KorQuAD's F1 is over characters with spaces removed: a particle costs little, a wrong word much.
+    assert metrics.char_f1("여의도 농민 폭력 시위", "여의도 농민 폭력 시위") == 1.0
+    assert metrics.char_f1("시위를", "시위") == pytest.approx(2 * (2 / 3) * 1.0 / (2 / 3 + 1.0))
+    assert metrics.char_f1("서울", "부산") == 0.0
+    assert metrics.best_char_f1("3명", ["3명의", "3명"]) == 1.0
+    assert metrics.exact_match("1,000 명", ["1000명"]) == 1.0 and metrics.exact_match("", ["a"]) == 0.0
+    assert metrics.exact_match("3명의", ["3명"]) == 0.0
+
+
 def test_refusal_precision_and_recall():
     assert metrics.refusal_precision_recall([True, True, False, False], [True, False, True, False]) == (0.5, 0.5)
     assert metrics.refusal_precision_recall([True, True, True], [True, False, False]) == (pytest.approx(1 / 3), 1.0)
@@ -256,6 +266,19 @@ def test_korquad_parsing_gives_paragraph_documents_and_questions():
 
 
 @pytest.mark.skipif(not KORQUAD.is_file(), reason="KorQuAD 1.0 dev file not present")
+def test_the_korquad_test_articles_are_articles_100_to_139():
+    from bot.korquad import of_articles
+    from bot.qa.data import KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, read_squad
+
+    _, questions = load_korquad(KORQUAD)
+    test = of_articles(questions, KORQUAD_TEST)
+    assert len(test) == 1719 and {q.paragraph_id.split("-")[1] for q in test} == {str(a) for a in range(100, 140)}
+    # The reader's training and tuning never read a test article.
+    trained = read_squad(KORQUAD, "ko", KORQUAD_TRAIN) + read_squad(KORQUAD, "ko", KORQUAD_TUNE)
+    assert not {e.qid for e in trained} & {q.qid for q in test}
+    assert set(KORQUAD_TRAIN) | set(KORQUAD_TUNE) == set(range(100))
+
+
 def test_the_real_korquad_dev_file_is_read_in_place():
     documents, questions = load_korquad(KORQUAD)
     assert len(documents) == 964 and len(questions) == 5774

@@ -15,7 +15,7 @@ from ..bilingual import LEXICON, lexicon_entry, lexicon_phrases, lexicon_predica
 from ..language import EN_STOP, MONTHS_AND_DAYS
 from ..lexical import BIGRAM_JOIN, tokens, with_bigrams
 from ..records import Hit
-from ..retrieval import Filters, dedupe
+from ..retrieval import Filters
 from ..romanized import NamePrefixes, read_names
 from .query import Query, language_of
 
@@ -31,10 +31,17 @@ KEYWORD_LEAD = 1.5
 
 @dataclass(frozen=True)
 class Retrieved:
-    """The passages to read, best first, and the question's vector."""
+    """The passages retrieved, best first, the keyword index's clear lead for an English question
+    (read too, wherever the fusion ranked it), and the question's vector."""
 
     hits: tuple[Hit, ...]
+    lead: tuple[Hit, ...]
     vector: object  # numpy float32 vector of the question
+
+    def to_read(self, n: int) -> list[Hit]:
+        """The first ``n`` passages and the lead passage if it is not among them."""
+        first = list(self.hits[:n])
+        return first + [h for h in self.lead if all(h.chunk.chunk_id != f.chunk.chunk_id for f in first)]
 
 
 class Retrieval:
@@ -54,11 +61,8 @@ class Retrieval:
         lexical_text, extra = lexical_text_of(text), self.search_terms(text, terms)
         hits = self.retriever.search(vector, lexical_text, k=k, mode=mode, filters=filters,
                                      dense_weight=self.dense_weight(text), extra_terms=extra)
-        if terms and mode == "hybrid":
-            lead = self._keyword_lead(lexical_text, extra, filters)
-            hits = dedupe(list(hits) + [h for h in lead if h.doc_id not in {x.doc_id for x in hits}],
-                          k + len(lead))
-        return Retrieved(tuple(hits), vector)
+        lead = self._keyword_lead(lexical_text, extra, filters) if terms and mode == "hybrid" else []
+        return Retrieved(tuple(hits), tuple(lead), vector)
 
     def dense_weight(self, question: str) -> float:
         """English questions lean on the dense side; one that is little more than a Korean name
