@@ -42,11 +42,15 @@ def register(sub, command) -> None:
                    help="write eval/reports/latest.md and eval/reports/metrics.png")
     p.add_argument("--korquad", type=Path, metavar="PATH", nargs="?", const=KORQUAD_FILE,
                    help="evaluate on KorQuAD 1.0 (read in place) instead of the question file")
-    p.add_argument("--articles", choices=("all", "test"), default="all",
-                   help="KorQuAD: ask the questions of all articles, or of the test articles 100-139 only "
-                        "(retrieval still over all 964 paragraphs)")
+    p.add_argument("--articles", choices=("all", "test", "tune"), default="all",
+                   help="KorQuAD: ask the questions of all articles, of the test articles 100-139 only, or "
+                        "of the reader's tuning articles 90-99 (retrieval still over all 964 paragraphs)")
     p.add_argument("--gold-paragraph", action="store_true",
                    help="KorQuAD: the reader alone on each question's gold paragraph (EM, character-F1)")
+    p.add_argument("--korquad-index", type=Path, metavar="DIR",
+                   help="KorQuAD: keep the paragraphs' index here and reuse it when it exists")
+    p.add_argument("--keep-particles", action="store_true",
+                   help="KorQuAD: do not cut trailing particles and endings from the reader's spans")
     p.add_argument("--sample", type=int, metavar="N",
                    help=f"KorQuAD: ask a fixed seeded sample of N questions (default {KORQUAD_SAMPLE}; 0 = all)")
 
@@ -164,34 +168,44 @@ def _eval_korquad(args, settings: Settings) -> int:
     from .korquad import build_bot, load_korquad, run_korquad, sample_questions
 
     from .korquad import of_articles, run_gold
-    from .qa.data import KORQUAD_TEST
+    from .qa.data import KORQUAD_TEST, KORQUAD_TUNE
 
     documents, questions = load_korquad(args.korquad)
-    if args.articles == "test":
-        questions = of_articles(questions, KORQUAD_TEST)
-        n = args.sample or None  # the test articles: all their questions unless --sample N
+    if args.articles != "all":
+        questions = of_articles(questions, KORQUAD_TEST if args.articles == "test" else KORQUAD_TUNE)
+        n = args.sample or None  # all their questions unless --sample N
     else:
         n = KORQUAD_SAMPLE if args.sample is None else (args.sample or None)
     chosen = sample_questions(questions, n)
     if args.gold_paragraph:
         from .qa.reader import Reader
 
-        result = run_gold(Reader(settings.reader_dir, settings.reader_precision), chosen, documents)
+        reader = Reader(settings.reader_dir, settings.reader_precision)
+        reader.trim_particles = not args.keep_particles
+        result = run_gold(reader, chosen, documents)
         print(json.dumps(result) if args.json else
               "\n".join(f"{key:<24} {value}" for key, value in result.items()))
         return 0
     embedder = Embedder(settings.model_dir, settings.embed_precision)
-    with tempfile.TemporaryDirectory(prefix="korquad-index-") as folder:
-        print(f"indexing {len(documents)} KorQuAD paragraphs", file=sys.stderr)
-        bot, report = build_bot(documents, Path(folder) / "index", embedder, settings)
+    if args.korquad_index and (args.korquad_index / "manifest.json").is_file():
+        from . import Bot
+
+        bot = Bot.load(args.korquad_index, settings=settings, embedder=embedder)
         result = run_korquad(bot, chosen, on_progress=_progress("asked"))
-    result = {"questions_in_file": len(questions), "paragraphs": len(documents), **result,
-              "index_chunks": report.chunks, "index_seconds": round(report.seconds, 1)}
+        built = {"index_chunks": len(bot.data.chunks), "index_seconds": None}
+    else:
+        with tempfile.TemporaryDirectory(prefix="korquad-index-") as folder:
+            target = args.korquad_index or Path(folder) / "index"
+            print(f"indexing {len(documents)} KorQuAD paragraphs", file=sys.stderr)
+            bot, report = build_bot(documents, target, embedder, settings)
+            result = run_korquad(bot, chosen, on_progress=_progress("asked"))
+        built = {"index_chunks": report.chunks, "index_seconds": round(report.seconds, 1)}
+    result = {"questions_in_file": len(questions), "paragraphs": len(documents), **result, **built}
     if args.json:
         print(json.dumps(result))
         return 0
     sampled = f"sample of {len(chosen)} (seeded)" if len(chosen) < len(questions) else "all questions"
-    print(f"KorQuAD 1.0 dev: {len(documents)} paragraphs ({report.chunks} passages), "
+    print(f"KorQuAD 1.0 dev: {len(documents)} paragraphs ({result['index_chunks']} passages), "
           f"{len(questions)} questions, {sampled}")
     for key, value in result.items():
         if key != "by_type":

@@ -50,7 +50,7 @@ class Settings:
     # auto (as embed_precision), float32, bfloat16 or int8 (dynamic quantisation of its linear layers)
     reader_precision: str = "auto"
     read_passages: int = 5
-    reader_threshold: float = 0.0
+    reader_threshold: float = 6.75
     max_question_chars: int = 500
     top_k: int = 5
     llm_url: str | None = None  # an OpenAI-compatible chat endpoint; off by default
