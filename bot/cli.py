@@ -135,8 +135,13 @@ def _train_reader(args) -> int:
                          max_examples=args.max_examples, max_minutes=args.max_minutes,
                          eval_limit=args.eval_limit)
     embedder = Embedder(settings.model_dir, settings.embed_precision)
-    result = train(config, settings.model_dir, args.out, embedder,
-                   log=lambda message: print(message, file=sys.stderr), cache_dir=args.cache)
+    log = lambda message: print(message, file=sys.stderr)  # noqa: E731
+    if args.evaluate_only:
+        from .qa.train import reevaluate
+
+        result = reevaluate(settings.model_dir, args.out, embedder, args.cache, log)
+    else:
+        result = train(config, settings.model_dir, args.out, embedder, log=log, cache_dir=args.cache)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 
@@ -186,6 +191,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, default=85.0, help="stop training after this long")
     p.add_argument("--no-english", action="store_true", help="Korean data only")
     p.add_argument("--eval-limit", type=int, default=None, help="evaluate on N questions per set (smoke runs)")
+    p.add_argument("--evaluate-only", action="store_true",
+                   help="measure the trained file --out again and rewrite its figures and model card")
 
     _register_optional(sub, command)
     return parser

@@ -39,6 +39,49 @@ def kiwi():
     return _kiwi
 
 
+
+
+# Words that news writing uses for one another (stems as kiwi gives them): a question's 처음 is
+# answered by a passage's 첫 협약, its 끝날 by 종료될. Used when matching a question's keywords
+# against answering sentences, not in the search index.
+_SYNONYM_GROUPS = (("처음", "첫", "최초"), ("끝나", "종료", "완료", "마치", "마무리"),
+                   ("시작", "착수", "개시"), ("열리", "개최"), ("숨지", "사망", "별세"),
+                   ("체결", "맺"), ("참가", "참여", "출전"), ("설립", "창립", "창업"),
+                   ("상대", "맞붙", "만나"), ("옮기", "이전"))
+SYNONYMS = {word: group for group in _SYNONYM_GROUPS for word in group}
+
+
+def variants(word: str) -> tuple[str, ...]:
+    """The word and the words written for it (처음 -> 처음, 첫, 최초)."""
+    group = SYNONYMS.get(word)
+    out = (word, *(w for w in group if w != word)) if group else (word,)
+    # Kiwi keeps some compounds as one token with a space (자연어 처리); a text writes them glued.
+    return out + tuple(w.replace(" ", "") for w in out if " " in w)
+
+
+def word_heads(text: str) -> list[str]:
+    """The nominal part of each space-separated word (순투자액은 -> 순투자액, 2024년 -> 2024년): the
+    compounds a question names, which its content morphemes alone lose (순 is a prefix)."""
+    morphemes = kiwi().tokenize(text)
+    heads = []
+    for match in re.finditer(r"\S+", text):
+        a, b = match.span()
+        head_end, nominal_end = a, a
+        for m in (m for m in morphemes if a <= m.start < b):
+            if m.start != head_end:
+                break
+            if m.tag in ("NNG", "NNP", "NNB", "XSN", "SN", "SL", "NR", "SH"):
+                head_end = nominal_end = m.start + m.len
+            elif m.tag in ("XPN", "MM") and head_end == a:
+                head_end = m.start + m.len  # 순투자액: a prefix, kept only before a noun
+            else:
+                break
+        head_end = nominal_end
+        if head_end - a >= 2:
+            heads.append(text[a:head_end])
+    return heads
+
+
 def normalise_number(token: str) -> str:
     """``1,100`` -> ``1100``; ``3.0`` -> ``3``."""
     token = token.replace(",", "")
@@ -58,6 +101,19 @@ def tokens_many(texts: list[str]) -> list[list[str]]:
     with _kiwi_lock:
         results = list(analyser.tokenize(list(texts)))
     return [_content(result) for result in results]
+
+
+NOUN_TAGS = ("NNG", "NNP", "SL", "SH", "SN", "XR", "NR")
+
+
+def nouns(text: str) -> list[str]:
+    """The nouns, names, foreign words and numbers of ``text`` (normalised like ``tokens``):
+    what a passage must mention to be about the same thing as a question."""
+    out = []
+    for m in kiwi().tokenize(text):
+        if m.tag in NOUN_TAGS and m.form not in KO_STOP_MORPHEMES:
+            out.append(normalise_number(m.form) if m.tag == "SN" else m.form.lower() if m.tag == "SL" else m.form)
+    return out
 
 
 def _content(morphemes) -> list[str]:

@@ -42,12 +42,35 @@ class Settings:
     english_name_dense_weight: float = 0.4
     # Cosine at which an English word's nearest Korean index term is added to its keyword query.
     glossary_threshold: float = 0.90
+    # Refusal. Chosen on eval/questions.jsonl by scripts/tune_refusal.py (2026-11-24): every
+    # question asked with refusal by score off, then the grid of thresholds searched for the most
+    # questions right (answerable answered correctly + unanswerable refused): 143 of 189.
+    # The best score of a sentence of the answering document (cosine to the question + keyword
+    # coverage) must reach:
+    refusal_threshold: float = 0.90
+    # Cross-lingual cosines run lower. Checked in session 7 with `tune_refusal.py --english` on the
+    # 94 English questions of eval/questions.jsonl and eval/english_dev.jsonl (13 unanswerable):
+    # questions right are flat from 0.66 to 0.85 (41-42; 0.77 best by one); 0.80 kept, within one
+    # of the best with 41 wrong answers against 47 at 0.77. 0.85 would halve the wrong answers but
+    # refuse 32 of 81 answerable English questions (docs/benchmarks.md).
+    english_refusal_threshold: float = 0.80
+    # and the IDF-weighted share of a Korean question's nouns that the answering document mentions:
+    refusal_coverage: float = 0.55
+    # and, for a typed answer (a number, name, place, date), the IDF-weighted share of the
+    # question's keywords inside the clause that holds the value (지아이랩 본사 주소는 어디: the clause
+    # "6일 오후 김대중컨벤션센터에서" names neither 본사 nor 주소):
+    refusal_inside: float = 0.0
+    # Who picks the answer: "rules" (typed spans from the best sentences, the refusal settings
+    # above) or "reader" (the trained reader of bot/qa; opt-in until it measures better:
+    # docs/benchmarks.md, session 11).
+    answerer: str = "rules"
     # The reader (bot/qa): its model folder, assembled by `make model` from weights/, and the
     # passages it reads per question (the best retrieved). It refuses when its best span's margin
     # (span score minus the passage's no-answer score) is below reader_threshold, chosen on held-out
     # KorQuAD training articles (docs/benchmarks.md, weights/README.md).
     reader_dir: Path = ROOT / "models" / "reader"
-    # auto (as embed_precision), float32, bfloat16 or int8 (dynamic quantisation of its linear layers)
+    # auto (as embed_precision), float32 or bfloat16 (int8 dynamic quantisation was measured and
+    # rejected: docs/benchmarks.md)
     reader_precision: str = "auto"
     read_passages: int = 5
     reader_threshold: float = 6.75
@@ -67,15 +90,18 @@ class Settings:
             raise BadSettings(
                 f"chunk_overlap ({self.chunk_overlap}) must be >= 0 and smaller than "
                 f"chunk_size ({self.chunk_size})")
-        for name in ("dense_weight", "english_dense_weight", "english_name_dense_weight", "glossary_threshold"):
+        for name in ("dense_weight", "english_dense_weight", "english_name_dense_weight", "refusal_coverage",
+                     "refusal_inside", "glossary_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise BadSettings(f"{name} ({getattr(self, name)}) must be between 0 and 1")
         if self.candidates < 1 or self.top_k < 1 or self.embed_batch_size < 1 or self.read_passages < 1:
             raise BadSettings("candidates, top_k, read_passages and embed_batch_size must be positive")
         if self.embed_precision not in ("auto", "float32", "bfloat16"):
             raise BadSettings(f"embed_precision ({self.embed_precision!r}) must be auto, float32 or bfloat16")
-        if self.reader_precision not in ("auto", "float32", "bfloat16", "int8"):
-            raise BadSettings(f"reader_precision ({self.reader_precision!r}) must be auto, float32, bfloat16 or int8")
+        if self.answerer not in ("rules", "reader"):
+            raise BadSettings(f"answerer ({self.answerer!r}) must be rules or reader")
+        if self.reader_precision not in ("auto", "float32", "bfloat16"):
+            raise BadSettings(f"reader_precision ({self.reader_precision!r}) must be auto, float32 or bfloat16")
         if self.max_question_chars < 10:
             raise BadSettings(f"max_question_chars ({self.max_question_chars}) is too small")
 

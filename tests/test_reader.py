@@ -58,3 +58,46 @@ def test_the_reader_abstains_on_a_passage_that_does_not_answer(reader, settings)
     answering, unrelated = reader.read(question, [SEED_PASSAGE, UNRELATED])
     assert unrelated.best is None or unrelated.best.margin < settings.reader_threshold
     assert answering.best.margin >= settings.reader_threshold
+
+
+# --- the reader as the answerer (``answerer=reader``): the stage chain through the front door ----
+
+SEED = "gwangju-gilab-mou-2020-11"
+
+
+@pytest.fixture(scope="module")
+def reader_bot(corpus_index, embedder, settings, reader):
+    from bot import Bot
+
+    return Bot.load(corpus_index, settings=settings.with_(answerer="reader"), embedder=embedder, reader=reader)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question, value", [("광주에 사무실을 연 기업은 몇 개사인가?", "32개사"),
+                                             ("지아이랩 대표는 누구인가?", "전창호")])
+def test_the_reader_answers_with_the_span_as_written_and_marks_it(reader_bot, question, value):
+    answer = reader_bot.ask(question)
+    assert not answer.refused and answer.text == value
+    first = answer.citations[0]
+    document = reader_bot.documents[first.doc_id]
+    assert first.doc_id == SEED and document.text[first.start:first.end] == first.quote
+    assert document.text[first.span_start:first.span_end] == value
+    assert first.start <= first.span_start < first.span_end <= first.end
+    # The other passages read follow, ranked by the reader, quoted whole and exactly.
+    for other in answer.citations[1:]:
+        assert reader_bot.documents[other.doc_id].text[other.start:other.end] == other.quote
+        assert other.span_start is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("question", ["부산의 인구는 몇 명인가?", "Who won the 2030 World Cup?"])
+def test_the_reader_answerer_refuses_what_the_corpus_does_not_say(reader_bot, question):
+    answer = reader_bot.ask(question)
+    assert answer.refused and answer.citations == () and answer.related
+    assert answer.text in ("보도자료에서 이 질문에 대한 답을 찾을 수 없습니다.", "I can't find that in the press materials.")
+
+
+@pytest.mark.slow
+def test_a_question_about_the_article_itself_is_still_answered_from_its_byline(reader_bot):
+    answer = reader_bot.ask("이 기사를 쓴 기자는?")
+    assert not answer.refused and "박선강" in answer.text and answer.citations[0].doc_id == SEED

@@ -70,15 +70,10 @@ class Reader:
         self._torch = torch
         self.model_dir = model_dir
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
-        self.precision = "int8" if precision == "int8" else resolve_precision(precision)
+        self.precision = resolve_precision(precision)
         dtype = torch.bfloat16 if self.precision == "bfloat16" else torch.float32
         self.model = BertForQuestionAnswering.from_pretrained(str(model_dir), local_files_only=True,
                                                               dtype=dtype).eval()
-        if self.precision == "int8":
-            # Dynamic int8 quantisation of the linear layers (weights int8, activations quantised
-            # per batch): faster on CPUs with VNNI; its figures are in docs/benchmarks.md.
-            self.model = torch.ao.quantization.quantize_dynamic(self.model, {torch.nn.Linear},
-                                                                dtype=torch.qint8)
         self._lock = threading.Lock()
 
     @classmethod

@@ -53,15 +53,16 @@ class Retrieval:
         self.read_names = lru_cache(maxsize=512)(lambda q: tuple(read_names(q, names, _NOT_NAMES)))
 
     def __call__(self, query: Query, k: int, filters: Filters | None = None,
-                 mode: str = "hybrid", vector=None) -> Retrieved:
+                 mode: str = "hybrid", vector=None, dense_weight: float | None = None) -> Retrieved:
         text = query.text
         if vector is None:
             vector = self.embedder.encode_queries([text])[0]
         terms = self.korean_terms(text)
         lexical_text, extra = lexical_text_of(text), self.search_terms(text, terms)
         hits = self.retriever.search(vector, lexical_text, k=k, mode=mode, filters=filters,
-                                     dense_weight=self.dense_weight(text), extra_terms=extra)
-        lead = self._keyword_lead(lexical_text, extra, filters) if terms and mode == "hybrid" else []
+                                     dense_weight=self.dense_weight(text) if dense_weight is None else dense_weight,
+                                     extra_terms=extra)
+        lead = self.keyword_lead(lexical_text, extra, filters) if terms and mode == "hybrid" else []
         return Retrieved(tuple(hits), tuple(lead), vector)
 
     def dense_weight(self, question: str) -> float:
@@ -69,7 +70,7 @@ class Retrieval:
         leans on the name in the keyword index."""
         if language_of(question) != "en":
             return self.settings.dense_weight
-        of_names = _name_words(self.read_names(question))
+        of_names = name_words(self.read_names(question))
         if of_names:
             others = [w for w in english_words(question) if w not in of_names]
             if len(others) <= NAME_QUESTION_WORDS:
@@ -91,7 +92,7 @@ class Retrieval:
         for name, _ in names:
             terms += [name] if known(name) else [t for t in tokens(name) if len(t) > 1 and known(t)]
         # The words of a name (Kim Jeong-tae) are not English words to translate (kim -> 기름).
-        of_names = _name_words(names)
+        of_names = name_words(names)
         glossary = self.retriever.data.glossary
         if glossary is not None:
             unknown = [w for w in words if lexicon_entry(w) is None and w not in of_names]
@@ -115,7 +116,7 @@ class Retrieval:
         extra += [p for p in lexicon_predicates(written) if known(p)]
         return tuple(dict.fromkeys((*terms, *extra)))
 
-    def _keyword_lead(self, lexical_text: str, terms: tuple[str, ...], filters) -> list[Hit]:
+    def keyword_lead(self, lexical_text: str, terms: tuple[str, ...], filters) -> list[Hit]:
         """The keyword index's best passage when it leads every other document's by
         ``KEYWORD_LEAD`` times its BM25 score (read even when the dense side ranks it out)."""
         best = self.retriever.search(None, lexical_text, k=10, mode="lexical", filters=filters,
@@ -143,6 +144,6 @@ def lexical_text_of(question: str) -> str:
                     if w[0].isdigit() or (w[0].isupper() and w.lower() not in EN_STOP and (i > 0 or w.isupper())))
 
 
-def _name_words(names) -> set[str]:
+def name_words(names) -> set[str]:
     """The lowercase English words of the names read from two words or more (kim, jeong-tae)."""
     return {w.lower() for _, read in names if len(read) > 1 for w in read}

@@ -245,27 +245,8 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
     if config.mode == "lora":
         meta["lora_scale"] = "2.0"  # lora_alpha / rank
     save_file(tensors, str(out_file), metadata=meta)
-    # Evaluate what was saved: the float16 file overlaid on the base, as `make model` assembles it.
-    from .assemble import assemble_model
-
-    from ..embedding import resolve_precision
-
-    precision = resolve_precision("auto")  # as the product reads: bfloat16 on a CPU that has it
-    merged = assemble_model(base_dir, out_file)
-    if precision == "bfloat16":
-        merged = merged.to(torch.bfloat16)
-    reader = Reader.from_model(merged, tokenizer, precision)
     log("evaluating")
-    limit = config.eval_limit
-    tune = sets["korquad_tune"][:limit]
-    result = {
-        "precision": precision,
-        "korquad_tune_gold": gold_scores(reader, tune),
-        "korquad_test_gold": gold_scores(reader, sets["korquad_test"][:limit]),
-        "korquad_test_gold_card_sample": gold_scores(reader, card_sample(sets["korquad_test"])[:limit]),
-        "tydi_en_dev_gold": gold_scores(reader, sets["tydi_en_dev"][:limit]),
-        "no_answer": choose_threshold(reader, tune, negatives_of["korquad_tune"][:limit]),
-    }
+    result = evaluate(base_dir, out_file, sets, negatives_of["korquad_tune"], config.eval_limit)
     result.update({
         "config": asdict(config), "training_windows": len(kept), "batches_done": done,
         "batches_planned": total, "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
@@ -347,6 +328,49 @@ articles: {n['answerable']} questions on their gold paragraph (right when answer
 `bot/settings.py`.
 """
     path.write_text(text, encoding="utf-8")
+
+
+def evaluate(base_dir: Path, trained_file: Path, sets: dict, tune_negatives: list[Example],
+             limit: int | None = None) -> dict:
+    """The figures of the model card, measured on what was saved (the float16 file overlaid on the
+    base, as `make model` assembles it) read as the product reads it (its default precision)."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from ..embedding import resolve_precision
+    from .assemble import assemble_model
+
+    precision = resolve_precision("auto")  # bfloat16 on a CPU that has it, as the product
+    merged = assemble_model(base_dir, trained_file)
+    if precision == "bfloat16":
+        merged = merged.to(torch.bfloat16)
+    tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
+    reader = Reader.from_model(merged, tokenizer, precision)
+    tune = sets["korquad_tune"][:limit]
+    return {
+        "precision": precision,
+        "korquad_tune_gold": gold_scores(reader, tune),
+        "korquad_test_gold": gold_scores(reader, sets["korquad_test"][:limit]),
+        "korquad_test_gold_card_sample": gold_scores(reader, card_sample(sets["korquad_test"])[:limit]),
+        "tydi_en_dev_gold": gold_scores(reader, sets["tydi_en_dev"][:limit]),
+        "no_answer": choose_threshold(reader, tune, tune_negatives[:limit]),
+    }
+
+
+def reevaluate(base_dir: Path, trained_file: Path, embedder, cache_dir: Path | None, log=print) -> dict:
+    """Measure a trained file again (after a change to reading, not to training) and rewrite its
+    figures and model card; the training record (config, time, loss) is kept."""
+    record_file = trained_file.with_suffix(".json")
+    record = json.loads(record_file.read_text(encoding="utf-8"))
+    sets = load_sets(record["config"]["english"])
+    pool = sets["korquad_train"] + sets["korquad_tune"]
+    negatives = _cached_negatives("korquad_tune", sets["korquad_tune"], pool, embedder, cache_dir, log)
+    record.update(evaluate(base_dir, trained_file, sets, negatives))
+    if record["sha256"] != sha256(trained_file):
+        raise ValueError(f"{trained_file} is not the file {record_file} describes")
+    record_file.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    write_card(record, trained_file.parent / "README.md", trained_file.name)
+    return record
 
 
 def sha256(path: Path) -> str:
