@@ -86,10 +86,11 @@ def test_the_reader_answers_with_the_span_as_written_and_marks_it(reader_bot, qu
     assert first.doc_id == SEED and document.text[first.start:first.end] == first.quote
     assert document.text[first.span_start:first.span_end] == value
     assert first.start <= first.span_start < first.span_end <= first.end
-    # The other passages read follow, ranked by the reader, quoted whole and exactly.
+    # Further sources are passages where the reader found an answer too, quoted whole and exactly;
+    # a passage it only read (the police raid on the rail union's office) is no source.
     for other in answer.citations[1:]:
         assert reader_bot.documents[other.doc_id].text[other.start:other.end] == other.quote
-        assert other.span_start is None
+        assert other.span_start is None and other.doc_id != "kowikinews-0313"
 
 
 @pytest.mark.slow

@@ -50,9 +50,12 @@ def answer(query: Query, decision: Decision, documents, threshold: float) -> Ans
         if (other.doc_id, other.start) not in seen:
             seen.add((other.doc_id, other.start))
             evidence.append(span_citation(other, documents))
+    # Further sources: the other passages where the reader found an answer too (margin over the
+    # threshold), in its order; a passage that was only read is no source.
+    supporting = {id(c.hit) for c in confident}
     cited_chunks = {(lead.doc_id, lead.hit.chunk.start)}
     for hit in decision.passages:
-        if (hit.doc_id, hit.chunk.start) not in cited_chunks:
+        if id(hit) in supporting and (hit.doc_id, hit.chunk.start) not in cited_chunks:
             cited_chunks.add((hit.doc_id, hit.chunk.start))
             citations.append(passage_citation(hit))
     return Answer(question=query.asked, text=_clip(text), refused=False, citations=tuple(citations),
