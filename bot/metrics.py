@@ -97,8 +97,11 @@ def _joins(neighbour: str, edge: str) -> bool:
 
 def token_f1(prediction: str, gold: str) -> float:
     """SQuAD-style F1 over whitespace tokens of the normalised strings."""
-    predicted = normalise_answer(prediction).split()
-    expected = normalise_answer(gold).split()
+    return _f1(normalise_answer(prediction).split(), normalise_answer(gold).split())
+
+
+def _f1(predicted: list[str], expected: list[str]) -> float:
+    """F1 of the multiset overlap of two sequences of units (tokens or characters)."""
     if not predicted or not expected:
         return float(predicted == expected)
     common = sum((Counter(predicted) & Counter(expected)).values())
@@ -115,15 +118,8 @@ def best_f1(prediction: str, answers: Iterable[str]) -> float:
 
 def char_f1(prediction: str, gold: str) -> float:
     """KorQuAD's F1: over the characters of the normalised strings with spaces removed."""
-    predicted = list(normalise_answer(prediction).replace(" ", ""))
-    expected = list(normalise_answer(gold).replace(" ", ""))
-    if not predicted or not expected:
-        return float(predicted == expected)
-    common = sum((Counter(predicted) & Counter(expected)).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(predicted), common / len(expected)
-    return 2 * precision * recall / (precision + recall)
+    return _f1(list(normalise_answer(prediction).replace(" ", "")),
+               list(normalise_answer(gold).replace(" ", "")))
 
 
 def best_char_f1(prediction: str, answers: Iterable[str]) -> float:

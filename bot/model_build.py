@@ -100,7 +100,7 @@ def build_model(out_dir: str | Path, force: bool = False) -> Path:
     """
     out_dir = Path(out_dir)
     source = source_path()
-    source_sha256 = _sha256_file(source)
+    source_sha256 = sha256_file(source)
     if not force and _is_complete(out_dir, source_sha256):
         return out_dir
     if out_dir.exists() and not out_dir.is_dir():
@@ -135,7 +135,7 @@ def model_fingerprint(model_dir: str | Path) -> str:
                             f"{', '.join(missing)}); build it with bot.model_build.build_model")
     digest = hashlib.sha256()
     for name in EMBEDDING_FILES:
-        digest.update(f"{name}\0{_sha256_file(model_dir / name)}\n".encode())
+        digest.update(f"{name}\0{sha256_file(model_dir / name)}\n".encode())
     return digest.hexdigest()[:16]
 
 
@@ -399,7 +399,7 @@ def _json(value) -> bytes:
     return (json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def _sha256_file(path: Path) -> str:
+def sha256_file(path: Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):

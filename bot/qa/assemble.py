@@ -73,26 +73,16 @@ def build_reader(base_dir: str | Path, trained_file: str | Path, out_dir: str | 
                  force: bool = False) -> Path:
     """``assemble_folder`` unless ``out_dir`` already holds this trained file over this base."""
     from ..errors import ModelNotFound
-    from ..model_build import model_fingerprint
+    from ..model_build import model_fingerprint, sha256_file
 
     trained_file, out_dir = Path(trained_file), Path(out_dir)
     if not trained_file.is_file():
         raise ModelNotFound(f"the trained reader file {trained_file} is missing (it is committed "
                             "with the repository; `bot train-reader` makes a new one)")
-    stamp = json.dumps({"base": model_fingerprint(base_dir), "trained": _sha256(trained_file)})
+    stamp = json.dumps({"base": model_fingerprint(base_dir), "trained": sha256_file(trained_file)})
     marker = out_dir / "assembled.json"
     if not force and marker.is_file() and marker.read_text(encoding="utf-8") == stamp:
         return out_dir
     assemble_folder(base_dir, trained_file, out_dir)
     marker.write_text(stamp, encoding="utf-8")
     return out_dir
-
-
-def _sha256(path: Path) -> str:
-    import hashlib
-
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import metrics
+from ..model_build import sha256_file
 from .data import (KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, Example, read_squad, unanswerable,
                    windows)
 from .reader import MAX_LENGTH, STRIDE, Reader, pad
@@ -373,12 +374,7 @@ def reevaluate(base_dir: Path, trained_file: Path, embedder, cache_dir: Path | N
     return record
 
 
-def sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+sha256 = sha256_file  # the trained file's hash, as the model card records it
 
 
 def _trainable(model, config: TrainConfig):
