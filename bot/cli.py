@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from dataclasses import asdict
@@ -17,6 +18,10 @@ READER_WEIGHTS = ROOT / "weights" / "reader.safetensors"
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``bot`` console script; returns the exit code."""
+    for stream in (sys.stdout, sys.stderr):
+        # Arguments that were not valid UTF-8 arrive as surrogates: print them replaced, never crash.
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="replace")
     parser = _parser()
     args = parser.parse_args(argv)
     if not getattr(args, "command", None):
@@ -25,10 +30,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(args.run(args) or 0)
     except BotError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # a bug: one line for the user, the traceback on request
+        if os.environ.get("BOT_DEBUG"):
+            raise
+        print(f"error: unexpected {type(exc).__name__}: {_one_line(exc)} "
+              "(run again with BOT_DEBUG=1 for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split())[:500]
 
 
 def _settings(args) -> Settings:
@@ -96,9 +111,12 @@ def _is_stale(args) -> int:
 
 def _ask(args) -> int:
     from . import Bot
+    from .validation import question
 
-    bot = Bot.load(settings=_settings(args))
-    answer = bot.ask(" ".join(args.question))
+    settings = _settings(args)
+    asked = question(" ".join(args.question), settings.max_question_chars)  # before the model loads
+    bot = Bot.load(settings=settings)
+    answer = bot.ask(asked)
     if args.json:
         print(json.dumps(asdict(answer), ensure_ascii=False, indent=2))
         return 0
@@ -115,9 +133,13 @@ def _ask(args) -> int:
 
 def _search(args) -> int:
     from . import Bot
+    from .validation import k, question
 
-    bot = Bot.load(settings=_settings(args))
-    hits = bot.search(" ".join(args.question), k=args.k, mode=args.mode)
+    settings = _settings(args)
+    asked = question(" ".join(args.question), settings.max_question_chars)  # before the model loads
+    count = k(args.k)
+    bot = Bot.load(settings=settings)
+    hits = bot.search(asked, k=count, mode=args.mode)
     for rank, hit in enumerate(hits, start=1):
         print(f"{rank:2d}. {hit.score:.3f} {hit.doc_id} [{hit.chunk.start}:{hit.chunk.end}] "
               f"{hit.chunk.meta.get('title', '')}")

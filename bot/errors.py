@@ -21,8 +21,13 @@ class BadDocument(BotError):
     """A corpus file could not be read or parsed."""
 
 
-class BadQuestion(BotError):
-    """A question is empty, too long or otherwise unusable."""
+class BadQuestion(BotError, ValueError):
+    """A question is empty, too long, not text or otherwise unusable."""
+
+
+class BadArgument(BotError, ValueError):
+    """An argument of ``Bot.ask``/``Bot.search`` other than the question has the wrong type or range
+    (``k``, ``mode``, ``filters``, a turn of ``history``)."""
 
 
 class BadSettings(BotError):

@@ -13,7 +13,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from . import about, answering, conversation, llm
+from . import about, answering, conversation, llm, validation
 from .embedding import Embedder
 from .index import IndexData, load_index
 from .bilingual import lexicon_phrases, lexicon_predicates, lexicon_terms
@@ -114,7 +114,10 @@ class Bot:
 
     def search(self, question: str, k: int = 10, filters: Filters | None = None,
                mode: str = "hybrid") -> list[Hit]:
-        """The best ``k`` passages for the question, best first."""
+        """The best ``k`` passages for the question, best first (``mode``: hybrid, dense or
+        lexical). Every argument is checked first (``bot.validation``)."""
+        question = validation.question(question, self.settings.max_question_chars)
+        k, mode, filters = validation.k(k), validation.mode(mode), validation.filters(filters)
         query = understand(question, (), None, self.settings.max_question_chars)
         return list(self.retrieval(query, k, filters, mode, dense_weight=self._dense_weight(query.text)).hits[:k])
 
@@ -162,7 +165,11 @@ class Bot:
         return self.retrieval.dense_weight(question)
 
     def ask(self, question: str, history=(), filters: Filters | None = None) -> Answer:
-        """Answer with quotes from the corpus, or refuse. ``history``: earlier (question, Answer)."""
+        """Answer with quotes from the corpus, or refuse. ``history``: earlier (question, Answer)
+        pairs, of which the last few are read. Every argument is checked first (``bot.validation``)."""
+        question = validation.question(question, self.settings.max_question_chars)
+        history = validation.history(history, self.settings.max_question_chars)
+        filters = validation.filters(filters)
         if self.settings.answerer == "reader":
             return self._read(question, history, filters)
         question = check(question, self.settings.max_question_chars)
