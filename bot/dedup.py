@@ -1,5 +1,6 @@
-"""Near-duplicate documents: the same release read from two formats (HWP and its PDF) is one
-source, not two. Pure functions: word sets of documents of different formats, compared pairwise."""
+"""Duplicate documents: the same release read from two formats (HWP and its PDF) is one source,
+not two, and so is one file saved twice under two names. Pure functions: word sets of documents
+of different formats compared pairwise, and the normalised text of documents of one format."""
 from __future__ import annotations
 
 import re
@@ -37,6 +38,20 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
 def _suffix(doc: Document) -> str:
     name = (doc.path or "").rsplit("/", 1)[-1]
     return "." + name.rsplit(".", 1)[-1].lower() if "." in name else ""
+
+
+def exact_duplicates(documents: list[Document]) -> list[Duplicate]:
+    """Documents of one format whose text (whitespace aside) is identical to an earlier one, in
+    another file or in the same collection (a ``.jsonl`` holding one article twice under two ids):
+    the first in path order (then id) is kept, each later copy is a ``Duplicate`` of it."""
+    first: dict[tuple[str, str], Document] = {}
+    duplicates: list[Duplicate] = []
+    for doc in sorted(documents, key=lambda d: ((d.path or "").split("/"), d.doc_id)):
+        key = (_suffix(doc), " ".join(doc.text.split()))
+        kept = first.setdefault(key, doc)
+        if kept is not doc:
+            duplicates.append(Duplicate(doc.doc_id, kept.doc_id, 1.0))
+    return duplicates
 
 
 def near_duplicates(documents: list[Document], threshold: float = 0.85) -> list[Duplicate]:

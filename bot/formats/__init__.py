@@ -3,16 +3,20 @@
 Every reader returns clean text (one paragraph per line, one table row per line with cells
 separated by `` | ``), a title and the press-release metadata the text states (see
 ``press_meta``). ``read(path)`` picks the reader by the file's suffix; unreadable files raise
-``bot.errors.BadDocument`` naming the file.
+``bot.errors.BadDocument`` naming the file. Readers stay within ``bot.limits``: zip packages are
+checked from their directory before unpacking (``check_package``), and extracted text is
+charged to the file's budget as it is found (``limits.charge``).
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
+from bot import limits
 from bot.errors import BadDocument
 
 CELL_SEPARATOR = " | "
@@ -93,7 +97,37 @@ def read(path: Path) -> Extracted:
                           f"(supported: {', '.join(sorted(READERS))})")
     if not path.is_file():
         raise BadDocument(f"{path.name}: no such file")
-    return reader(path)
+    with limits.reading(path.name):
+        return reader(path)
+
+
+def check_package(package: zipfile.ZipFile, path: Path, parsed: Callable[[str], bool]) -> None:
+    """Refuse a zip package (DOCX, HWPX) from its directory alone, before anything is unpacked:
+    too many members, more than ``MAX_UNPACKED_BYTES`` in all, or more than ``MAX_MARKUP_BYTES``
+    in the members that ``parsed`` says will be parsed into XML trees (a zip bomb)."""
+    members = package.infolist()
+    if len(members) > limits.MAX_ZIP_MEMBERS:
+        raise BadDocument(f"{path.name}: {len(members):,} zip members, over the "
+                          f"{limits.MAX_ZIP_MEMBERS:,} limit")
+    total = sum(member.file_size for member in members)
+    if total > limits.MAX_UNPACKED_BYTES:
+        raise BadDocument(f"{path.name}: unpacks to {total:,} bytes, over the "
+                          f"{limits.MAX_UNPACKED_BYTES:,} byte limit (a zip bomb?)")
+    markup = sum(member.file_size for member in members if parsed(member.filename))
+    if markup > limits.MAX_MARKUP_BYTES:
+        raise BadDocument(f"{path.name}: {markup:,} bytes of XML, over the "
+                          f"{limits.MAX_MARKUP_BYTES:,} byte limit (a zip bomb?)")
+
+
+def read_member(package: zipfile.ZipFile, name: str, path: Path) -> bytes:
+    """One member's bytes, never more than its directory entry declares (a lying header yields
+    at most what it declared; ``check_package`` has capped the declared sizes)."""
+    info = package.getinfo(name)
+    with package.open(info) as member:
+        data = member.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise BadDocument(f"{path.name}: {name} does not unpack to the size its zip directory states")
+    return data
 
 
 # The readers import the helpers above, so they are imported last.

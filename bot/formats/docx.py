@@ -11,14 +11,21 @@ from docx.table import Table
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
+from bot import limits
 from bot.errors import BadDocument
-from bot.formats import Extracted, build, table_lines
+from bot.formats import Extracted, build, check_package, table_lines
 
 
 def read(path: Path) -> Extracted:
-    """Read a .docx file: one paragraph or table row per line; headers and footers are skipped."""
+    """Read a .docx file: one paragraph or table row per line; headers and footers are skipped.
+
+    python-docx loads every part of the package into memory, so the whole zip directory is
+    checked against the limits first (``check_package``).
+    """
     path = Path(path)
     try:
+        with zipfile.ZipFile(path) as package:
+            check_package(package, path, lambda name: name.endswith((".xml", ".rels")))
         document = docx.Document(str(path))
         lines = block_lines(document)
         declared_title = document.core_properties.title or None
@@ -34,6 +41,7 @@ def block_lines(container) -> list[str]:
     for block in container.iter_inner_content():
         if isinstance(block, Paragraph):
             lines.append(block.text)
+            limits.charge(len(lines[-1]))
         elif isinstance(block, Table):
             lines.extend(_table_lines(block))
     return lines

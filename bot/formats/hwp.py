@@ -17,6 +17,7 @@ from pathlib import Path
 import olefile
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from bot import limits
 from bot.errors import BadDocument
 from bot.formats import Extracted, build, table_lines
 
@@ -35,9 +36,17 @@ _EXTENDED = frozenset({1, 2, 3, 11, 12, 14, 15, 16, 17, 18, 21, 22, 23})
 _ONE_UNIT = {9: " ", 10: " ", 24: "-", 30: " ", 31: " "}
 _NOTE_CONTROLS = frozenset({"fn  ", "en  ", "tcmt"})  # footnote, endnote, hidden comment
 _SKIPPED_CONTROLS = frozenset({"head", "foot"})  # running headers repeat on every page
+# Decompressed section streams of one file, in all. The sample releases take 9-19 bytes of
+# records per character of text, so 32 MiB holds more than MAX_DOCUMENT_CHARS; a deflate bomb
+# (up to 1,032:1) stops here instead of filling memory.
+MAX_SECTION_BYTES = 32 * 1024 * 1024
+# Records of one file, in all: each becomes a Python object (1M took 2.7 s and 130 MB). The
+# sample releases have 0.2-0.6 records per character, so 1M records is ~1.7M characters or more;
+# a stream of empty 4-byte records is a crafted file.
+MAX_RECORDS = 1_000_000
 
 
-@dataclass
+@dataclass(slots=True)
 class Record:
     """One HWP record with the records nested under it."""
 
@@ -51,12 +60,23 @@ def read(path: Path) -> Extracted:
     path = Path(path)
     sections = _section_streams(path)
     lines: list[str] = []
+    records_left = MAX_RECORDS
     for number, data in enumerate(sections):
         try:
-            lines.extend(render_paragraphs(parse_records(data)))
+            records = parse_records(data, records_left)
+            records_left -= _count(records)
+            lines.extend(render_paragraphs(records))
         except (ValueError, struct.error, IndexError, RecursionError) as exc:
             raise BadDocument(f"{path.name}: section {number} is damaged: {exc}") from exc
     return build(lines, "hwp", path)
+
+
+def _count(records: list[Record]) -> int:
+    stack, total = list(records), 0
+    while stack:
+        total += 1
+        stack.extend(stack.pop().children)
+    return total
 
 
 def _section_streams(path: Path) -> list[bytes]:
@@ -67,37 +87,62 @@ def _section_streams(path: Path) -> list[bytes]:
         ole = olefile.OleFileIO(str(path))
     except (OSError, ValueError, IndexError, struct.error) as exc:  # olefile's damaged-file errors
         raise BadDocument(f"{path.name}: cannot open the HWP container: {exc}") from exc
-    with ole:
-        if not ole.exists("FileHeader"):
-            raise BadDocument(f"{path.name}: not an HWP 5 file (no FileHeader)")
-        header = ole.openstream("FileHeader").read()
-        if not header.startswith(SIGNATURE) or len(header) < 40:
-            raise BadDocument(f"{path.name}: not an HWP 5 file (bad signature)")
-        (flags,) = struct.unpack_from("<I", header, 36)
-        if flags & _PASSWORD:
-            raise BadDocument(f"{path.name}: password-protected HWP, cannot be read")
-        if flags & _DRM:
-            raise BadDocument(f"{path.name}: DRM-protected HWP, cannot be read")
-        storage = "ViewText" if flags & _DISTRIBUTION else "BodyText"
-        names = sorted(
-            (entry for entry in ole.listdir() if len(entry) == 2 and entry[0] == storage
-             and entry[1].startswith("Section") and entry[1][7:].isdigit()),
-            key=lambda entry: int(entry[1][7:]),
-        )
-        if not names:
-            raise BadDocument(f"{path.name}: no {storage}/Section streams")
-        streams = []
-        for entry in names:
-            data = ole.openstream(entry).read()
-            try:
-                if flags & _DISTRIBUTION:
-                    data = decrypt_distribution_stream(data)
-                if flags & _COMPRESSED:
-                    data = zlib.decompressobj(-15).decompress(data)
-            except (ValueError, zlib.error) as exc:
-                what = "distribution (배포용) text" if flags & _DISTRIBUTION else "section"
-                raise BadDocument(f"{path.name}: cannot decode {what}: {exc}") from exc
-            streams.append(data)
+    try:
+        with ole:
+            return _read_sections(ole, path)
+    except (OSError, ValueError, IndexError, struct.error) as exc:  # a stream cut short or looping
+        raise BadDocument(f"{path.name}: damaged HWP container: {exc}") from exc
+
+
+def _stream(ole: olefile.OleFileIO, entry, path: Path) -> bytes:
+    """One OLE stream, refused when its directory entry claims more than the whole file holds
+    (olefile would follow a looping sector chain that far)."""
+    size, available = ole.get_size(entry), path.stat().st_size
+    if size > available:
+        raise BadDocument(f"{path.name}: stream {'/'.join(entry)} claims {size:,} bytes, "
+                          f"more than the file's {available:,}")
+    return ole.openstream(entry).read()
+
+
+def _read_sections(ole: olefile.OleFileIO, path: Path) -> list[bytes]:
+    """The FileHeader checks and the section streams, decrypted and decompressed within
+    ``MAX_SECTION_BYTES``."""
+    if not ole.exists("FileHeader"):
+        raise BadDocument(f"{path.name}: not an HWP 5 file (no FileHeader)")
+    header = _stream(ole, ["FileHeader"], path)
+    if not header.startswith(SIGNATURE) or len(header) < 40:
+        raise BadDocument(f"{path.name}: not an HWP 5 file (bad signature)")
+    (flags,) = struct.unpack_from("<I", header, 36)
+    if flags & _PASSWORD:
+        raise BadDocument(f"{path.name}: password-protected HWP, cannot be read")
+    if flags & _DRM:
+        raise BadDocument(f"{path.name}: DRM-protected HWP, cannot be read")
+    storage = "ViewText" if flags & _DISTRIBUTION else "BodyText"
+    names = sorted(
+        (entry for entry in ole.listdir() if len(entry) == 2 and entry[0] == storage
+         and entry[1].startswith("Section") and entry[1][7:].isdigit()),
+        key=lambda entry: int(entry[1][7:]),
+    )
+    if not names:
+        raise BadDocument(f"{path.name}: no {storage}/Section streams")
+    streams = []
+    room = MAX_SECTION_BYTES
+    for entry in names:
+        limits.charge()
+        data = _stream(ole, entry, path)
+        try:
+            if flags & _DISTRIBUTION:
+                data = decrypt_distribution_stream(data)
+            if flags & _COMPRESSED:
+                data = zlib.decompressobj(-15).decompress(data, room + 1)
+        except (ValueError, zlib.error) as exc:
+            what = "distribution (배포용) text" if flags & _DISTRIBUTION else "section"
+            raise BadDocument(f"{path.name}: cannot decode {what}: {exc}") from exc
+        room -= len(data)
+        if room < 0:
+            raise BadDocument(f"{path.name}: sections unpack to more than {MAX_SECTION_BYTES:,} "
+                              f"bytes (the limit; a deflate bomb?)")
+        streams.append(data)
     return streams
 
 
@@ -136,12 +181,20 @@ def decrypt_distribution_stream(stream: bytes) -> bytes:
     return decryptor.update(body) + decryptor.finalize()
 
 
-def parse_records(data: bytes) -> list[Record]:
-    """Parse a section's record stream into a forest, nesting records by their level."""
+def parse_records(data: bytes, max_records: int = MAX_RECORDS) -> list[Record]:
+    """Parse a section's record stream into a forest, nesting records by their level.
+
+    Raises ``ValueError`` past ``max_records`` records.
+    """
     roots: list[Record] = []
     stack: list[tuple[int, Record]] = []
-    pos, end = 0, len(data)
+    pos, end, count = 0, len(data), 0
     while pos + 4 <= end:
+        count += 1
+        if count > max_records:
+            raise ValueError(f"more than {MAX_RECORDS:,} records (the limit for one file)")
+        if count % 4096 == 0:
+            limits.charge()
         (head,) = struct.unpack_from("<I", data, pos)
         pos += 4
         tag, level, size = head & 0x3FF, (head >> 10) & 0x3FF, (head >> 20) & 0xFFF
@@ -210,6 +263,7 @@ def _render_paragraph(paragraph: Record) -> list[str]:
     current = ""
     for part in decode_para_text(text.payload) if text else []:
         if isinstance(part, str):
+            limits.charge(len(part))
             current += part
             continue
         if not controls:

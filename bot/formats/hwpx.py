@@ -14,11 +14,12 @@ from pathlib import Path
 
 from lxml import etree
 
+from bot import limits
 from bot.errors import BadDocument
-from bot.formats import Extracted, build, table_lines
+from bot.formats import Extracted, build, check_package, read_member, table_lines
 
 _SECTION_NAME = re.compile(r"^Contents/section(\d+)\.xml$")
-_MAX_XML_BYTES = 256 * 1024 * 1024  # refuse zip bombs
+_MANIFEST = "Contents/content.hpf"
 # A line break only shapes lines inside one paragraph (a headline, a cell): it reads as a space.
 _INLINE_TEXT = {"tab": " ", "lineBreak": " ", "nbSpace": " ", "fwSpace": " ", "hyphen": "-"}
 _NOTES = frozenset({"footNote", "endNote", "hiddenComment"})
@@ -33,6 +34,7 @@ def read(path: Path) -> Extracted:
     path = Path(path)
     lines: list[str] = []
     for name, xml in _section_xml(path):
+        limits.charge()
         try:
             lines.extend(render_paragraphs(etree.fromstring(xml, _PARSER)))
         except etree.XMLSyntaxError as exc:
@@ -46,23 +48,16 @@ def _section_xml(path: Path) -> list[tuple[str, bytes]]:
     """The section documents' names and bytes, in reading order."""
     try:
         with zipfile.ZipFile(path) as package:
+            check_package(package, path, lambda name: name == _MANIFEST or bool(_SECTION_NAME.match(name)))
             names = [info.filename for info in package.infolist()]
-            sections = section_order(names, _read_optional(package, "Contents/content.hpf"))
+            manifest = read_member(package, _MANIFEST, path) if _MANIFEST in names else None
+            sections = section_order(names, manifest)
             if not sections:
                 raise BadDocument(f"{path.name}: not an HWPX file (no Contents/section*.xml)")
-            if sum(package.getinfo(name).file_size for name in sections) > _MAX_XML_BYTES:
-                raise BadDocument(f"{path.name}: section XML is implausibly large")
-            return [(name, package.read(name)) for name in sections]
+            return [(name, read_member(package, name, path)) for name in sections]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError,
             OSError, EOFError) as exc:
         raise BadDocument(f"{path.name}: not a readable HWPX (zip) file: {exc}") from exc
-
-
-def _read_optional(package: zipfile.ZipFile, name: str) -> bytes | None:
-    try:
-        return package.read(name)
-    except KeyError:
-        return None
 
 
 def section_order(names: list[str], content_hpf: bytes | None) -> list[str]:
@@ -130,7 +125,9 @@ def _run_text(text_element) -> str:
     for child in text_element:
         parts.append(_INLINE_TEXT.get(_local(child), ""))
         parts.append(child.tail or "")
-    return "".join(parts)
+    text = "".join(parts)
+    limits.charge(len(text))
+    return text
 
 
 def _sublists(element):

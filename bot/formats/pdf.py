@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pypdfium2 as pdfium
 
+from bot import limits
 from bot.errors import BadDocument
 from bot.formats import Extracted, build
 
@@ -31,10 +32,12 @@ def read(path: Path) -> Extracted:
     try:
         for page in document:
             text_page = page.get_textpage()
-            lines.extend(line for line in page_lines(text_page, page.get_width())
-                         if not _PAGE_NUMBER.match(line))
+            page_text = [line for line in page_lines(text_page, page.get_width())
+                         if not _PAGE_NUMBER.match(line)]
             text_page.close()
             page.close()
+            limits.charge(sum(map(len, page_text)))
+            lines.extend(page_text)
     except pdfium.PdfiumError as exc:
         raise BadDocument(f"{path.name}: cannot extract text: {exc}") from exc
     finally:
