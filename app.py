@@ -1,7 +1,8 @@
 """보도자료 Q&A: the Streamlit entry point (``make run``). Layout and navigation only.
 
 The kiosk chat is the default page; the staff pages (fact check, documents, evaluation) are listed
-only when ``BOT_STAFF_PASSWORD`` is set, and each asks for the password. The pages live in
+only when ``BOT_STAFF_PASSWORD`` is set, and each asks for the password (a login holds for the
+browser across pages, tabs and reloads: ``app_guards.py``). The pages live in
 ``app_pages/``, not ``pages/``: Streamlit runs a ``pages/`` folder as an old-style multipage app,
 without this file, when a server's first visitor opens a page's URL directly.
 """
@@ -9,6 +10,7 @@ import logging
 
 import streamlit as st
 
+import app_guards
 import ui
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -30,10 +32,11 @@ ui.page_style()
 _, toggle_column = st.columns([5, 1])
 with toggle_column:
     st.toggle(ui.t("english"), key="lang_en")
-if staff_enabled and st.session_state.get("staff"):
+if staff_enabled and app_guards.staff_signed_in():
     with st.sidebar:
         if st.button(ui.t("logout"), key="logout"):
-            st.session_state["staff"] = False
+            app_guards.log_out()
             st.rerun()
+app_guards.sync_staff_cookie()
 
 page.run()

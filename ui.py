@@ -7,11 +7,9 @@ unsafe_allow_html=True)`` is only ever given HTML built here from escaped pieces
 """
 from __future__ import annotations
 
-import hmac
 import html
 import logging
 import re
-import time
 from pathlib import Path
 
 import streamlit as st
@@ -48,8 +46,10 @@ LABELS = {
     "related": ("관련 있지만 답은 아닌 문단", "Related, but not an answer"),
     "too_long": ("질문이 너무 깁니다: {n}자입니다. {limit}자 이내로 줄여 주세요.",
                  "The question is too long ({n} characters). Please keep it under {limit}."),
-    "rate_limited": ("질문이 너무 잦습니다. 1분에 {limit}개까지 물을 수 있어요. 잠시 후 다시 시도해 주세요.",
-                     "Too many questions: up to {limit} a minute. Please wait a moment."),
+    "rate_limited": ("질문이 너무 잦습니다. 1분에 {limit}개까지 물을 수 있어요. {seconds}초 뒤에 다시 시도해 주세요.",
+                     "Too many questions: up to {limit} a minute. Please try again in {seconds} s."),
+    "busy": ("지금 질문이 많이 몰려 있습니다. {seconds}초 뒤에 다시 시도해 주세요.",
+             "Many people are asking right now. Please try again in {seconds} s."),
     "bad_question": ("질문을 이해하지 못했습니다: {reason}", "That question could not be used: {reason}"),
     "failed": ("답을 찾는 중에 문제가 생겼습니다. 잠시 후 다시 시도해 주세요.",
                "Something went wrong while answering. Please try again shortly."),
@@ -59,6 +59,8 @@ LABELS = {
     "logout": ("로그아웃", "Log out"),
     "login_needed": ("직원 전용 페이지입니다. 비밀번호를 입력하세요.", "Staff only. Please enter the password."),
     "wrong_password": ("비밀번호가 맞지 않습니다.", "Wrong password."),
+    "locked": ("비밀번호가 여러 번 틀려 로그인이 잠겼습니다. {minutes}분 뒤에 다시 시도하세요.",
+               "Too many wrong passwords: logging in is locked. Try again in {minutes} min."),
     "no_date": ("날짜 없음", "no date"),
     "no_source": ("출처 미상", "unknown source"),
 }
@@ -219,39 +221,6 @@ def answer_block(answer, documents, limit: int = 3, show_score: bool = False, wi
         st.markdown(f"**{t('sources')}**")
     for number, citation in enumerate(answer.citations[:limit], start=1):
         citation_card(number, citation, documents.get(citation.doc_id), show_score)
-
-
-# --- guards ---------------------------------------------------------------------------------
-
-def rate_limited(limit_per_minute: int, now: float | None = None) -> bool:
-    """Record a question of this session; True when it is over ``limit_per_minute`` in 60 s."""
-    now = time.monotonic() if now is None else now
-    recent = [stamp for stamp in st.session_state.get("asked_at", []) if now - stamp < 60]
-    if len(recent) >= max(1, limit_per_minute):
-        st.session_state["asked_at"] = recent
-        return True
-    st.session_state["asked_at"] = recent + [now]
-    return False
-
-
-def require_staff() -> None:
-    """Stop the page unless a staff password is configured and this session has logged in."""
-    password = settings().staff_password
-    if not password:
-        st.stop()
-    if st.session_state.get("staff"):
-        return
-    st.info(t("login_needed"))
-    with st.form("staff_login"):
-        given = st.text_input(t("password"), type="password", key="staff_password")
-        submitted = st.form_submit_button(t("login"))
-    if submitted:
-        if hmac.compare_digest(given.encode(), password.encode()):
-            st.session_state["staff"] = True
-            st.rerun()
-        time.sleep(1)  # slows guessing down; a person does not notice
-        st.error(t("wrong_password"))
-    st.stop()
 
 
 def failure(exc: BaseException, what: str) -> None:

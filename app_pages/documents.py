@@ -6,6 +6,7 @@ rebuild keeps it too.
 """
 import streamlit as st
 
+import app_guards
 import ui
 from bot.errors import BadDocument, BotError
 
@@ -150,7 +151,7 @@ def remove(bot) -> None:
 
 
 st.set_page_config(layout="wide")
-ui.require_staff()
+app_guards.require_staff()
 bot = ui.get_bot()
 st.title(ui.t("documents"))
 browse_tab, upload_tab, remove_tab = st.tabs([label("browse"), label("upload"), label("remove")])

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
+import app_guards
 import ui
 
 LABELS = {
@@ -74,7 +75,7 @@ def metric_columns(metrics: dict, previous: dict | None) -> None:
                                    delta_color="inverse" if latency else "normal")
 
 st.set_page_config(layout="wide")
-ui.require_staff()
+app_guards.require_staff()
 st.title(ui.t("evaluation"))
 reports = ui.REPORTS_DIR
 history_file, chart = reports / "history.jsonl", reports / "metrics.png"

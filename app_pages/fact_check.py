@@ -5,6 +5,7 @@ import io
 
 import streamlit as st
 
+import app_guards
 import ui
 from bot.errors import BadQuestion
 
@@ -69,7 +70,7 @@ def answer_markdown(answer) -> str:
 
 
 st.set_page_config(layout="wide")
-ui.require_staff()
+app_guards.require_staff()
 bot = ui.get_bot()
 st.title(ui.t("fact_check"))
 

@@ -6,6 +6,7 @@ No admin controls here.
 """
 import streamlit as st
 
+import app_guards
 import ui
 from bot.errors import BadQuestion
 
@@ -55,9 +56,7 @@ if question:
     limit = config.max_question_chars
     if len(question.strip()) > limit:
         st.warning(ui.t("too_long", n=len(question.strip()), limit=limit))
-    elif ui.rate_limited(config.rate_limit_per_minute):
-        st.warning(ui.t("rate_limited", limit=config.rate_limit_per_minute))
-    else:
+    elif app_guards.question_admitted(config):
         with st.chat_message("user"):
             ui.show_text(question)
         with st.chat_message("assistant"):

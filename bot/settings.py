@@ -79,9 +79,18 @@ class Settings:
     llm_url: str | None = None  # an OpenAI-compatible chat endpoint; off by default
     llm_model: str = "default"  # the model name sent to that endpoint
     llm_timeout: float = 20.0  # seconds before the extractive answer is used instead
-    # App: questions a visitor's session may ask per minute; staff pages appear only with a password.
+    # App guards, kept per server process and keyed by the client's address (bot/guards.py):
+    # questions one client may ask per minute, and all clients together (about what two cores
+    # answer: a question takes ~0.45 s, docs/benchmarks.md).
     rate_limit_per_minute: int = 10
+    rate_limit_total_per_minute: int = 120
+    # Reverse proxies in front of the app whose X-Forwarded-For is believed; 0: the TCP peer is
+    # the client (a header a client sends itself is never believed).
+    trusted_proxies: int = 0
+    # Staff pages appear only with a password; a login lasts this long in the browser (a signed
+    # cookie), across pages, tabs and reloads: a working day.
     staff_password: str | None = None
+    staff_session_hours: float = 8.0
 
     def __post_init__(self) -> None:
         if self.chunk_size < 50:
@@ -102,6 +111,14 @@ class Settings:
             raise BadSettings(f"answerer ({self.answerer!r}) must be rules or reader")
         if self.reader_precision not in ("auto", "float32", "bfloat16"):
             raise BadSettings(f"reader_precision ({self.reader_precision!r}) must be auto, float32 or bfloat16")
+        if self.rate_limit_per_minute < 1 or self.rate_limit_total_per_minute < 1:
+            raise BadSettings("rate_limit_per_minute and rate_limit_total_per_minute must be at least 1")
+        if not 0 <= self.trusted_proxies <= 10:
+            raise BadSettings(f"trusted_proxies ({self.trusted_proxies}) must be between 0 and 10: "
+                              "the number of reverse proxies in front of the app")
+        if not 0 < self.staff_session_hours <= 24 * 30:
+            raise BadSettings(f"staff_session_hours ({self.staff_session_hours}) must be above 0 and "
+                              "at most 720 (30 days)")
         if self.max_question_chars < 10:
             raise BadSettings(f"max_question_chars ({self.max_question_chars}) is too small")
 

@@ -2,11 +2,13 @@
 question, finds the answer and the highlighted source, and saves screenshots of every page to
 ``docs/screenshots/``. ``scripts/install-browser.sh`` installs Chromium and a Korean font."""
 import os
+import re
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -42,15 +44,15 @@ def _wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 180
     raise TimeoutError(f"streamlit did not serve {url} within {timeout:.0f} s")
 
 
-@pytest.fixture(scope="module")
-def served_app(corpus_index, tmp_path_factory):
-    """``streamlit run app.py`` on a free port over the corpus index, with a staff password."""
+@contextmanager
+def _serve(index_dir: Path, log_dir: Path, **settings: str):
+    """``streamlit run app.py`` on a free port over ``index_dir``, with ``BOT_*`` ``settings``."""
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: run scripts/install-browser.sh (the Makefile's test target does)")
     port = _free_port()
-    log = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = dict(os.environ, BOT_INDEX_DIR=str(corpus_index), BOT_STAFF_PASSWORD=PASSWORD,
-               HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
+    log = log_dir / "server.log"
+    env = dict(os.environ, BOT_INDEX_DIR=str(index_dir), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
+               **{f"BOT_{name.upper()}": value for name, value in settings.items()})
     streamlit = Path(sys.executable).with_name("streamlit")
     with open(log, "wb") as output:
         server = subprocess.Popen(
@@ -68,6 +70,13 @@ def served_app(corpus_index, tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
         assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace"), log.read_text()
+
+
+@pytest.fixture(scope="module")
+def served_app(corpus_index, tmp_path_factory):
+    """The app over the corpus index, with a staff password."""
+    with _serve(corpus_index, tmp_path_factory.mktemp("streamlit"), staff_password=PASSWORD) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -118,12 +127,29 @@ def _ask(page, question: str) -> None:
 
 
 def _login(page, url: str, path: str) -> None:
+    """Log in on a staff page and wait for the login's cookie (later pages of the browser use it)."""
     page.goto(f"{url}/{path}")
     page.get_by_text("English").wait_for()  # app.py ran: the page is inside its navigation
     page.get_by_label("직원 비밀번호").fill(PASSWORD)
     page.get_by_role("button", name="로그인").click()
     page.locator("h1").filter(has_not_text="보도자료 Q&A").first.wait_for()
     _settle(page)
+    deadline = time.monotonic() + 30
+    while _staff_cookie(page.context) is None and time.monotonic() < deadline:
+        page.wait_for_timeout(200)
+    assert _staff_cookie(page.context) is not None, "the login did not set its cookie"
+
+
+def _open_staff_page(page, url: str, path: str) -> None:
+    """Open a staff page of a browser that logged in earlier: no password asked."""
+    page.goto(f"{url}/{path}")
+    page.locator("h1").filter(has_not_text="보도자료 Q&A").first.wait_for()
+    _settle(page)
+    assert page.get_by_label("직원 비밀번호").count() == 0
+
+
+def _staff_cookie(context) -> dict | None:
+    return next((c for c in context.cookies() if c["name"] == "bot_staff"), None)
 
 
 def test_kiosk_answers_with_a_highlighted_source(served_app, page):
@@ -162,12 +188,162 @@ def test_staff_pages(served_app, page):
     fact_checked = page.locator(".answer-text").first.inner_text()
     assert page.get_by_role("button", name="CSV로 내려받기").is_visible()
 
-    _login(page, served_app, "documents")
+    _open_staff_page(page, served_app, "documents")
     page.get_by_label("제목·본문 검색").fill("지아이랩")
     page.get_by_label("제목·본문 검색").press("Enter")
     _settle(page)
     _screenshot(page, "documents.png")
 
-    _login(page, served_app, "evaluation")
+    _open_staff_page(page, served_app, "evaluation")
     _screenshot(page, "evaluation.png")
     assert "8" in fact_checked
+
+
+# --- guards that hold across reloads (app_guards.py, bot/guards.py) ---------------------------
+# A server of their own: a small index of real documents, 2 questions a minute, and one trusted
+# proxy, so that each browser context is a client of its own through its X-Forwarded-For header
+# (every context connects from 127.0.0.1).
+
+RATE_LIMIT = 2
+
+
+@pytest.fixture(scope="module")
+def small_index(tmp_path_factory, embedder, settings, model_dir) -> Path:
+    """The seed release and four news articles from corpus/, indexed in a temporary folder."""
+    from bot.documents import read_file
+    from bot.ingest import ingest_documents
+    from bot.model_build import model_fingerprint
+
+    documents, _ = read_file(ROOT / "corpus" / "gwangju-gilab-mou-2020-11.txt", ROOT / "corpus")
+    articles, _ = read_file(ROOT / "corpus" / "kowikinews" / "articles.jsonl", ROOT / "corpus")
+    index_dir = tmp_path_factory.mktemp("guarded") / "index"
+    ingest_documents(documents + articles[:4], index_dir, embedder, settings, model_fingerprint(model_dir))
+    return index_dir
+
+
+@pytest.fixture(scope="module")
+def guarded_app(small_index, tmp_path_factory):
+    with _serve(small_index, tmp_path_factory.mktemp("guarded-streamlit"), staff_password=PASSWORD,
+                rate_limit_per_minute=str(RATE_LIMIT), trusted_proxies="1") as url:
+        yield url
+
+
+@contextmanager
+def _client(browser, address: str):
+    """A browser context (its own cookies) whose requests come through the trusted proxy from ``address``."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="ko-KR",
+                                  extra_http_headers={"X-Forwarded-For": address})
+    context.set_default_timeout(180_000)
+    try:
+        yield context
+    finally:
+        context.close()
+
+
+def _open(context, url: str):
+    tab = context.new_page()
+    tab.goto(url)
+    tab.get_by_text("English").wait_for()  # app.py ran
+    _settle(tab)
+    return tab
+
+
+def _ask_refused_for_rate(page, question: str) -> str:
+    """Ask and expect the rate-limit warning instead of an answer; returns the warning."""
+    answers = page.locator(".answer-text, .refusal").count()
+    box = page.get_by_test_id("stChatInputTextArea")
+    box.fill(question)
+    box.press("Enter")
+    warning = page.get_by_text("질문이 너무 잦습니다")
+    warning.wait_for()
+    _settle(page)
+    assert page.locator(".answer-text, .refusal").count() == answers
+    return warning.inner_text()
+
+
+def _submit_password(page, password: str) -> None:
+    page.get_by_label("직원 비밀번호").fill(password)
+    page.get_by_role("button", name="로그인").click()
+    _settle(page)
+
+
+def test_rate_limit_holds_across_a_reload_and_a_new_tab(guarded_app, browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with _client(browser, "203.0.113.10") as context:
+        page = _open(context, guarded_app)
+        started = time.monotonic()
+        _ask(page, QUESTION)
+        _ask(page, "그럼 자동차 분야는?")
+        warning = _ask_refused_for_rate(page, "협약식은 어디에서 열렸나?")
+        assert f"1분에 {RATE_LIMIT}개" in warning and "초 뒤에 다시 시도해 주세요" in warning
+        _screenshot(page, "kiosk-rate-limited.png")
+
+        page.reload()
+        page.get_by_test_id("stChatInputTextArea").wait_for()
+        _settle(page)
+        _ask_refused_for_rate(page, "협약식은 어디에서 열렸나?")
+        _ask_refused_for_rate(_open(context, guarded_app), "지아이랩 대표는 누구인가?")
+        assert time.monotonic() - started < 60, "too slow to see the one-minute window hold"
+
+    with _client(browser, "203.0.113.11") as other:  # another visitor is not limited
+        page = _open(other, guarded_app)
+        _ask(page, QUESTION)
+        assert "8" in page.locator(".answer-text").first.inner_text()
+
+
+def test_staff_login_holds_across_reloads_and_tabs_of_one_browser(guarded_app, browser):
+    with _client(browser, "203.0.113.20") as context:
+        page = context.new_page()
+        _login(page, guarded_app, "fact_check")
+        cookie = _staff_cookie(context)
+        assert PASSWORD not in cookie["value"] and cookie["sameSite"] == "Strict"
+        assert re.fullmatch(r"\d{10}\.[0-9a-f]{32}\.[0-9a-f]{64}", cookie["value"])
+
+        page.reload()
+        page.get_by_role("heading", name="사실 확인").wait_for()
+        _settle(page)
+        assert page.get_by_label("직원 비밀번호").count() == 0
+        second = _open(context, f"{guarded_app}/documents")
+        second.get_by_role("heading", name="문서 관리").wait_for()
+        assert second.get_by_label("직원 비밀번호").count() == 0
+
+        with _client(browser, "203.0.113.21") as fresh:
+            stranger = _open(fresh, f"{guarded_app}/fact_check")
+            assert stranger.get_by_label("직원 비밀번호").is_visible()
+            expires, nonce, mac = cookie["value"].split(".")
+            forged = f"{int(expires) + 86_400}.{nonce}.{mac}"  # a longer session, same signature
+            fresh.add_cookies([{"name": "bot_staff", "value": forged, "url": guarded_app}])
+            stranger.reload()
+            stranger.get_by_label("직원 비밀번호").wait_for()
+            assert stranger.get_by_role("heading", name="사실 확인").count() == 0
+
+        second.get_by_test_id("stExpandSidebarButton").click()
+        second.get_by_role("button", name="로그아웃").click()
+        _settle(second)
+        page.reload()  # the other tab: logged out too, its cookie revoked
+        page.get_by_label("직원 비밀번호").wait_for()
+        assert page.get_by_role("heading", name="사실 확인").count() == 0
+
+
+def test_wrong_passwords_lock_the_client_out_even_against_the_right_one(guarded_app, browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    with _client(browser, "203.0.113.30") as context:
+        page = _open(context, f"{guarded_app}/fact_check")
+        for _ in range(4):
+            _submit_password(page, "틀린-비밀번호")
+            assert page.get_by_text("비밀번호가 맞지 않습니다.").is_visible()
+        _submit_password(page, "틀린-비밀번호")
+        locked = page.get_by_text("로그인이 잠겼습니다")
+        assert locked.is_visible() and "10분 뒤에" in locked.inner_text()
+        _submit_password(page, PASSWORD)
+        assert page.get_by_text("로그인이 잠겼습니다").is_visible()
+        assert page.get_by_role("heading", name="사실 확인").count() == 0
+        _screenshot(page, "staff-locked.png")
+        page.reload()
+        page.get_by_text("로그인이 잠겼습니다").wait_for()  # said before anyone types
+        assert _staff_cookie(context) is None
+
+    with _client(browser, "203.0.113.31") as other:  # another client may still log in
+        page = other.new_page()
+        _login(page, guarded_app, "fact_check")
+        assert page.get_by_role("heading", name="사실 확인").is_visible()
