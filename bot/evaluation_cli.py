@@ -187,7 +187,9 @@ def _eval_korquad(args, settings: Settings) -> int:
               "\n".join(f"{key:<24} {value}" for key, value in result.items()))
         return 0
     embedder = Embedder(settings.model_dir, settings.embed_precision)
-    if args.korquad_index and (args.korquad_index / "manifest.json").is_file():
+    from .index import has_index
+
+    if args.korquad_index and has_index(args.korquad_index):
         from . import Bot
 
         bot = Bot.load(args.korquad_index, settings=settings, embedder=embedder)

@@ -2,9 +2,10 @@
 
 Only the new documents' passages go through the model; the vectors already in ``index.faiss`` are
 read back (``reconstruct_n``), the keyword index is rebuilt from the stored passage texts (cheap),
-chunk ids are renumbered so that row i is still chunk i, and the folder is rewritten atomically
-with ``write_index``. Chunking follows the index's own manifest, so every passage of an index was
-cut the same way.
+chunk ids are renumbered so that row i is still chunk i, and a new version of the index is written
+with ``write_index``. The writers' lock (``bot.index.writing``) is held from the read to the
+pointer swap, so two processes updating one index never lose each other's change. Chunking
+follows the index's own manifest, so every passage of an index was cut the same way.
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from .chunking import split
 from .errors import BadDocument
-from .index import IndexData, load_index, passage_text, write_index
+from .index import IndexData, load_index, passage_text, write_index, writing
 from .ingest import corpus_fingerprint
 from .lexical import LexicalIndex
 from .records import Chunk, Document
@@ -98,17 +99,19 @@ def add_documents(index_dir: str | Path, documents: Sequence[Document], encode: 
     for document in documents:
         if not document.text.strip():
             raise BadDocument(f"{document.path or document.doc_id}: the document has no text")
-    data = load_index(index_dir, model_fingerprint)
-    result = updated(data, add=documents, encode=encode)
-    _write(index_dir, result)
+    with writing(index_dir):
+        data = load_index(index_dir, model_fingerprint)
+        result = updated(data, add=documents, encode=encode)
+        _write(index_dir, result)
     return result.added
 
 
 def remove_document(index_dir: str | Path, doc_id: str, model_fingerprint: str | None = None) -> int:
     """Remove one document and its passages from the index folder; returns passages removed."""
-    data = load_index(index_dir, model_fingerprint)
-    result = updated(data, remove=[doc_id])
-    _write(index_dir, result)
+    with writing(index_dir):
+        data = load_index(index_dir, model_fingerprint)
+        result = updated(data, remove=[doc_id])
+        _write(index_dir, result)
     return result.removed
 
 
