@@ -4,10 +4,11 @@ BOT     := .venv/bin/bot
 MODEL   := models/multilingual-e5-small
 READER  := models/reader
 PORT    ?= 8501
+API_PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup model index run test test-fast browser clean
+.PHONY: setup model index run api test test-fast browser ocr clean
 
 setup: .venv/.installed
 
@@ -31,15 +32,23 @@ $(READER)/assembled.json: weights/reader.safetensors $(MODEL)/.complete
 index: setup model
 	@if $(BOT) index-stale corpus; then $(BOT) ingest corpus; else echo "index/ is up to date"; fi
 
-run: setup model index
+run: setup model ocr index
 	.venv/bin/streamlit run app.py --server.port $(PORT)
 
-test: setup model browser
+# The HTTP API and the Kakao skill (bot/api.py) on 127.0.0.1; `make api API_PORT=N` for another port.
+api: setup model ocr index
+	.venv/bin/uvicorn --factory bot.api:create_app --host 127.0.0.1 --port $(API_PORT)
+
+test: setup model browser ocr
 	$(PY) -m pytest -q
 
 # Debian's Chromium and a Korean font for the browser test and screenshots (installed only if missing).
 browser:
 	./scripts/install-browser.sh || echo "warning: could not install chromium; the browser test will be skipped"
+
+# Tesseract and its Korean model, to read scanned PDF pages (installed only if missing).
+ocr:
+	./scripts/install-ocr.sh || echo "warning: could not install tesseract; scanned PDF pages will not be read"
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"
