@@ -146,7 +146,9 @@ def _read(path: Path, rel: str) -> tuple[list[Document], list[Skipped]]:
     readers = _format_readers()
     if suffix in readers:
         extracted = readers[suffix](path)
-        return [_from_extracted(extracted, rel)], []
+        # Pages of a file read otherwise that could not be (a scan that OCR could not read).
+        pages = [Skipped(rel, reason) for reason in extracted.meta.get("pages_not_read", ())]
+        return [_from_extracted(extracted, rel)], pages
     text = decode(_read_bytes(path, rel), rel)
     limits.charge()
     if suffix in JSONL_SUFFIXES:
@@ -393,5 +395,6 @@ def _from_extracted(extracted, rel: str) -> Document:
         raise BadDocument(f"{rel}: no text could be extracted")
     _check_length(text, rel)
     title = (extracted.title or text.split("\n", 1)[0]).strip()[:300]
+    meta.pop("pages_not_read", None)  # reported as skipped pages, not kept on the document
     return Document(doc_id=doc_id_from_path(rel), title=title, text=text,
                     date=meta.pop("date", None), source=meta.pop("issuer", None), path=rel, meta=meta)

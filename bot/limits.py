@@ -35,6 +35,18 @@ MAX_ZIP_MEMBERS = 10_000
 # Seconds for one file. The sample releases read in under 0.1 s each; 30 s leaves room for a
 # 300-page report on a slow machine and stops a pathological file long before it is noticed.
 SECONDS_PER_FILE = 30.0
+# Scanned PDF pages (bot/formats/ocr.py). Tesseract read a page of a release (A4, at 200 dpi) in
+# 1-2 s on the development machine's two busy cores (scripts/bench_ocr.py); each page sent to OCR
+# adds OCR_SECONDS_PER_PAGE (five times that, for a slower or busier machine) to its file's
+# budget, and a file with more than
+# MAX_OCR_PAGES scanned pages is refused before any is read, so one scanned file costs at most
+# SECONDS_PER_FILE + MAX_OCR_PAGES * OCR_SECONDS_PER_PAGE (under 4 minutes). Releases run to
+# 2-10 pages; a longer scan is a report or an archive, not a release.
+MAX_OCR_PAGES = 20
+OCR_SECONDS_PER_PAGE = 10.0
+# The rendered bitmap of one page: A4 at 200 dpi is 3.9 million pixels (one byte each in gray),
+# A3 7.8 million; a page that declares a larger size is rendered at a lower resolution.
+MAX_OCR_PIXELS = 16_000_000
 
 
 class Budget:
@@ -56,6 +68,15 @@ class Budget:
         if time.monotonic() > self.deadline:
             raise BadDocument(f"{self.name}: reading took longer than {self.seconds:g} s "
                               f"(the limit for one file); abandoned")
+
+    def allow(self, seconds: float) -> None:
+        """Give the file ``seconds`` more, for work it is known to need (a page sent to OCR)."""
+        self.seconds += seconds
+        self.deadline += seconds
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (negative once it has passed)."""
+        return self.deadline - time.monotonic()
 
 
 _current: ContextVar[Budget | None] = ContextVar("bot_reading_budget", default=None)
@@ -86,3 +107,17 @@ def charge(chars: int = 0) -> None:
     budget = _current.get()
     if budget is not None:
         budget.charge(chars)
+
+
+def allow(seconds: float) -> None:
+    """Give the current file's budget ``seconds`` more (a no-op outside ``reading``)."""
+    budget = _current.get()
+    if budget is not None:
+        budget.allow(seconds)
+
+
+def remaining(default: float = OCR_SECONDS_PER_PAGE) -> float:
+    """Seconds left on the current file's budget (at least a tenth of a second, so that a child
+    process is still given a deadline), or ``default`` outside ``reading``."""
+    budget = _current.get()
+    return default if budget is None else max(0.1, budget.remaining())

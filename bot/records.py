@@ -83,6 +83,7 @@ class Citation:
     span_start: int | None = None
     span_end: int | None = None
     url: str | None = None
+    ocr: bool = False  # the quoted document's text was read by OCR from scanned pages
 
 
 @dataclass(frozen=True)

@@ -166,7 +166,11 @@ class Bot:
 
     def ask(self, question: str, history=(), filters: Filters | None = None) -> Answer:
         """Answer with quotes from the corpus, or refuse. ``history``: earlier (question, Answer)
-        pairs, of which the last few are read. Every argument is checked first (``bot.validation``)."""
+        pairs, of which the last few are read. Every argument is checked first (``bot.validation``).
+        A citation of a document read by OCR says so (``Citation.ocr``)."""
+        return _flag_ocr(self._ask(question, history, filters), self.data.documents)
+
+    def _ask(self, question: str, history, filters: Filters | None) -> Answer:
         question = validation.question(question, self.settings.max_question_chars)
         history = validation.history(history, self.settings.max_question_chars)
         filters = validation.filters(filters)
@@ -341,8 +345,10 @@ class Bot:
         retrieved = self.retrieval(query, self.settings.top_k, filters, vector=vector)
         passages = retrieved.to_read(self.settings.read_passages)
         readings = self.reader.read(query.text, [h.chunk.text for h in passages])
-        decision = decide(query, passages, readings, self.settings.reader_threshold, self._years_of)
-        answer = compose.answer(query, decision, self.data.documents, self.settings.reader_threshold)
+        threshold = (self.settings.reader_threshold_en if query.language == "en"
+                     else self.settings.reader_threshold)
+        decision = decide(query, passages, readings, threshold, self._years_of)
+        answer = compose.answer(query, decision, self.data.documents, threshold)
         return self._with_llm(answer, query.text) if self.settings.llm_url and not answer.refused else answer
 
     def _about_document(self, question, rewritten, analysed, field, query_vector, history) -> Answer | None:
@@ -412,6 +418,15 @@ def _date_key(hit: Hit) -> str:
 
 def _span_text(hit: Hit, start: int, end: int) -> str:
     return hit.chunk.text[start - hit.chunk.start:end - hit.chunk.start]
+
+
+def _flag_ocr(answer: Answer, documents: dict) -> Answer:
+    """``answer`` with ``ocr`` set on each citation of a document whose text came from OCR."""
+    def flagged(citations: tuple[Citation, ...]) -> tuple[Citation, ...]:
+        return tuple(replace(c, ocr=True) if c.doc_id in documents
+                     and documents[c.doc_id].meta.get("ocr_pages") else c for c in citations)
+    return replace(answer, citations=flagged(answer.citations), evidence=flagged(answer.evidence),
+                   related=flagged(answer.related))
 
 
 def _passage_citation(hit: Hit) -> Citation:
