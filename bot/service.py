@@ -227,8 +227,7 @@ class Bot:
         idf = retriever.data.lexical.idf
         spans = answering.prerank(analysed, answering.sentence_spans(hits[:READ_PASSAGES]), idf) + \
             answering.prerank(analysed, answering.sentence_spans(rest), idf, keep=READ_EXTRA_SENTENCES)
-        sentence_vectors = self.embedder.encode_passages(
-            [_span_text(hit, s, e) for hit, s, e in spans])
+        sentence_vectors = self._embedded([_span_text(hit, s, e) for hit, s, e in spans])
         ranked = answering.candidates(analysed, read, sentence_vectors, query_vector, spans)
         years = years_asked(effective)
         if years:
@@ -239,8 +238,7 @@ class Bot:
                 return self._refusal(question, rewritten, analysed, ranked, {"year_found": 0.0})
             ranked = dated
         pairs = answering.typed_candidates(analysed, ranked)[:40]
-        clause_texts = [c.text[s.clause_start:s.clause_end] for c, s in pairs]
-        clause_scores = (self.embedder.encode_passages(clause_texts) @ query_vector).tolist() if pairs else []
+        clause_scores = self._clause_scores([c.text[s.clause_start:s.clause_end] for c, s in pairs], query_vector)
         idf = retriever.data.lexical.idf
         doc_coverage = {hit.doc_id: self._coverage(analysed, hit.doc_id)
                         for hit in hits[:READ_PASSAGES]} if analysed.nouns else {}
@@ -308,6 +306,18 @@ class Bot:
                         answer_type=analysed.answer_type, language=analysed.language,
                         evidence=tuple(evidence), conflict=bool(different), confidence=confidence)
         return self._with_llm(answer, effective) if self.settings.llm_url else answer
+
+    def _embedded(self, texts: list[str]):
+        """Passage vectors of ``texts``, row i = text i, each distinct text embedded once (a clause
+        that holds several candidate values, a sentence in the overlap of two passages)."""
+        unique = list(dict.fromkeys(texts))
+        vectors = self.embedder.encode_passages(unique)
+        row = {text: i for i, text in enumerate(unique)}
+        return vectors[[row[text] for text in texts]]
+
+    def _clause_scores(self, clause_texts: list[str], query_vector) -> list[float]:
+        """Each clause's similarity to the question."""
+        return (self._embedded(clause_texts) @ query_vector).tolist() if clause_texts else []
 
     def _keyword_lead(self, lexical_text: str, terms: tuple[str, ...], filters) -> list[Hit]:
         return self.retrieval.keyword_lead(lexical_text, terms, filters)
