@@ -15,8 +15,9 @@ import ui
 
 logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
-st.set_page_config(page_title="보도자료 Q&A", page_icon="📰", layout="centered",
-                   initial_sidebar_state="collapsed")
+# No layout here: each page sets its own (the kiosk centred, staff pages wide). Setting one here
+# too made two layouts in one run, and after the login's rerun a staff page stayed centred.
+st.set_page_config(page_title="보도자료 Q&A", page_icon="📰", initial_sidebar_state="collapsed")
 
 pages = {ui.t("visitors"): [st.Page("app_pages/kiosk.py", title=ui.t("kiosk"), icon="💬", default=True)]}
 staff_enabled = bool(ui.settings().staff_password)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import streamlit as st
@@ -21,6 +22,12 @@ log = logging.getLogger("bot.app")
 
 ROOT = Path(__file__).resolve().parent
 REPORTS_DIR = ROOT / "eval" / "reports"
+# The kiosk's example buttons: questions the bundled corpus answers (tests/test_app.py asks each).
+KIOSK_EXAMPLES = {
+    "ko": ["헬스케어 분야 기업은 몇 개인가?", "지아이랩 대표는 누구인가?", "지아이랩과의 업무협약은 어디에서 체결했나?"],
+    "en": ["How many healthcare companies signed?", "Who is the CEO of GI Lab?",
+           "Where did Gwangju sign the agreement with GI Lab?"],
+}
 UPLOAD_TYPES = ["txt", "md", "html", "htm", "jsonl", "hwp", "hwpx", "pdf", "docx"]
 
 LABELS = {
@@ -41,8 +48,16 @@ LABELS = {
     "loading": ("답변 시스템을 준비하는 중…", "Getting ready…"),
     "sources": ("출처", "Sources"),
     "full_document": ("문서 전체 보기", "Whole document"),
-    "refused": ("보도자료에는 이 질문에 대한 답이 없습니다. 다른 질문을 해 보세요.",
-                "The press materials do not answer this question. Please try another one."),
+    "refused_hint": ("질문에 기관·사업·사람 이름이나 날짜를 넣어 다시 물어 보세요.",
+                     "Try again with the name of an organisation, project or person, or a date."),
+    "refused_follow_up": ("앞 대화에 이어 다음 질문으로 찾아보았지만 보도자료에 답이 없습니다: “{rewritten}”. "
+                          "다른 대상이나 날짜로 물어 보세요.",
+                          "Read with the conversation as “{rewritten}”, but the press materials do not answer "
+                          "that. Try asking about something else or another date."),
+    "refused_after_refusal": ("앞 질문에도 답을 찾지 못해서, 이어지는 질문에도 답할 수 없습니다 (찾아본 질문: "
+                              "“{rewritten}”). 궁금한 내용을 온전한 한 문장으로 물어 보세요.",
+                              "The previous question had no answer either, so this one cannot build on it "
+                              "(searched as “{rewritten}”). Please ask it as a full question."),
     "related": ("관련 있지만 답은 아닌 문단", "Related, but not an answer"),
     "too_long": ("질문이 너무 깁니다: {n}자입니다. {limit}자 이내로 줄여 주세요.",
                  "The question is too long ({n} characters). Please keep it under {limit}."),
@@ -63,6 +78,7 @@ LABELS = {
                "Too many wrong passwords: logging in is locked. Try again in {minutes} min."),
     "no_date": ("날짜 없음", "no date"),
     "no_source": ("출처 미상", "unknown source"),
+    "ocr": ("스캔 문서(OCR)", "scanned (OCR)"),
 }
 
 
@@ -165,7 +181,7 @@ def show_text(text: str, css_class: str = "plain-text") -> None:
 
 
 STYLE = """<style>
-.doc-text, .plain-text, .quote, .card-title, .card-meta { white-space: normal; word-break: keep-all;
+.doc-text, .plain-text, .hint, .quote, .card-title, .card-meta { white-space: normal; word-break: keep-all;
   overflow-wrap: anywhere; }
 .plain-text { font-size: 1.15rem; line-height: 1.6; }
 .answer-text { font-size: 1.5rem; font-weight: 700; line-height: 1.5; margin: 0.2rem 0 0.6rem; }
@@ -177,6 +193,13 @@ STYLE = """<style>
 mark.passage { background: #fff3bf; padding: 0 1px; }
 mark.answer-span { background: #ffd43b; font-weight: 700; padding: 0 2px; border-radius: 2px; }
 .refusal { font-size: 1.3rem; font-weight: 700; color: #8a4b00; }
+.retrieved table { width: 100%; border-collapse: collapse; font-size: 0.92rem; }
+.retrieved th, .retrieved td { border-bottom: 1px solid #e3e6ea; padding: 0.4rem 0.5rem; text-align: left;
+  vertical-align: top; word-break: keep-all; overflow-wrap: anywhere; }
+.retrieved th { background: #f6f8fc; white-space: nowrap; }
+.retrieved td:nth-child(1), .retrieved td:nth-child(4) { white-space: nowrap; }
+.retrieved td:nth-child(2) { width: 22%; } .retrieved td:nth-child(3) { width: 12%; }
+.hint { color: #5f6368; font-size: 0.95rem; margin: 0.2rem 0 0.6rem; }
 </style>"""
 
 
@@ -191,6 +214,8 @@ def citation_card(number: int, citation, document=None, show_score: bool = False
     with st.container(border=True):
         show_html(f"{number}. {safe_html(citation.title or citation.doc_id)}", "card-title")
         meta = [citation.source or t("no_source"), citation.date or t("no_date")]
+        if getattr(citation, "ocr", False):
+            meta.append(t("ocr"))
         if show_score:
             meta += [f"score {citation.score:.3f}", citation.doc_id]
         show_html(" · ".join(safe_html(str(m)) for m in meta), "card-meta")
@@ -204,23 +229,110 @@ def citation_card(number: int, citation, document=None, show_score: bool = False
                 show_html(highlighted(document.text, (citation.start, citation.end), whole_span))
 
 
-def answer_block(answer, documents, limit: int = 3, show_score: bool = False, with_text: bool = True) -> None:
-    """The short answer first, then numbered source cards; a refusal says so plainly and shows
-    related passages as related, not as an answer."""
+def answer_block(answer, documents, limit: int = 3, show_score: bool = False, with_text: bool = True,
+                 previous=None) -> None:
+    """The short answer first, then numbered cards of the passages that support it (``sources``);
+    a refusal says so once, then a hint (why a follow-up failed, when it was one), and shows
+    related passages as related, not as an answer. ``previous``: the conversation's previous Answer."""
     if answer.refused:
         if with_text:
             show_text(answer.text, "refusal")
-            st.caption(t("refused"))
+            show_text(refusal_hint(answer, previous), "hint")
         if answer.related:
             st.markdown(f"**{t('related')}**")
             for number, citation in enumerate(answer.related[:limit], start=1):
                 citation_card(number, citation, documents.get(citation.doc_id), show_score)
         return
     if with_text:
-        show_text(answer.text, "answer-text")
+        show_text(display_text(answer), "answer-text")
         st.markdown(f"**{t('sources')}**")
-    for number, citation in enumerate(answer.citations[:limit], start=1):
+    for number, citation in enumerate(sources(answer)[:limit], start=1):
         citation_card(number, citation, documents.get(citation.doc_id), show_score)
+
+
+def display_text(answer) -> str:
+    """The short answer as the pages show it: without the phrase the rules answerer quotes in
+    parentheses after it (``헬스케어 분야 기업은 8개입니다. (“헬스케어 분야 8”)``, ``8 (헬스케어 분야 8)``),
+    which the first source card shows in place with the span marked. Only a parenthesis whose
+    content is part of the first citation's quote is dropped; ``Answer.text`` itself is unchanged
+    (the evaluation scores it, and the phrase completes a clipped span there: 실베스터 자바드즈키)."""
+    if answer.refused or not answer.citations:
+        return answer.text
+    text, quote = answer.text, answer.citations[0].quote
+    for opening, closing in ((" (“", "”)"), (" (", ")")):
+        start = text.find(opening)
+        while start != -1:
+            inside = start + len(opening)
+            end = text.find(closing, inside)
+            while end != -1:
+                if end > inside and text[inside:end] in quote:
+                    return text[:start] + text[end + len(closing):]
+                end = text.find(closing, end + 1)
+            clipped = text[inside:]  # the answer was cut at 200 characters inside the phrase
+            if clipped.endswith("…") and len(clipped) > 1 and clipped[:-1] in quote:
+                return text[:start]
+            start = text.find(opening, start + 1)
+    return text
+
+
+def refusal_hint(answer, previous=None) -> str:
+    """What a visitor can do after a refusal: for a follow-up, the question it was read as (and that
+    the previous turn had no answer either); otherwise what to put in the question."""
+    if answer.rewritten_question:
+        key = "refused_after_refusal" if previous is not None and previous.refused else "refused_follow_up"
+        return t(key, rewritten=answer.rewritten_question)
+    return t("refused_hint")
+
+
+# --- which passages support an answer -------------------------------------------------------
+
+@dataclass(frozen=True)
+class PassageRoles:
+    """An answer's passages by what they do: ``supporting`` state the answer (the answer's own
+    citation first), ``disagreeing`` state another figure for it, ``retrieved`` were only found."""
+
+    supporting: tuple
+    disagreeing: tuple
+    retrieved: tuple
+
+
+def span_value(citation) -> str | None:
+    """The answering span of a citation as its document writes it, or None without a span."""
+    if citation.span_start is None or citation.span_end is None:
+        return None
+    return citation.quote[citation.span_start - citation.start:citation.span_end - citation.start]
+
+
+def _same_value(a: str | None, b: str | None) -> bool:
+    return a is None or b is None or re.sub(r"[\s,]", "", a) == re.sub(r"[\s,]", "", b)
+
+
+def _overlaps(a, b) -> bool:
+    return a.doc_id == b.doc_id and a.start < b.end and b.start < a.end
+
+
+def passage_roles(answer) -> PassageRoles:
+    """Sort an answer's passages: the first citation (the answer's) and the evidence that states
+    the same value support it; evidence stating another value disagrees (only in a conflict); every
+    other citation, and a refusal's related passages, was merely retrieved. Retrieved passages that
+    overlap a supporting or disagreeing one are not listed twice."""
+    if answer.refused or not answer.citations:
+        return PassageRoles((), (), tuple(answer.related))
+    lead = answer.citations[0]
+    supporting, disagreeing = [lead], []
+    for citation in answer.evidence:
+        agrees = not answer.conflict or _same_value(span_value(lead), span_value(citation))
+        (supporting if agrees else disagreeing).append(citation)
+    stated = supporting + disagreeing
+    retrieved = [c for c in answer.citations[1:] if not any(_overlaps(c, s) for s in stated)]
+    return PassageRoles(tuple(supporting), tuple(disagreeing), tuple(retrieved))
+
+
+def sources(answer) -> tuple:
+    """The passages shown as an answer's sources: those that support it, then (when documents
+    disagree) those stating the other figures that the answer's text names."""
+    roles = passage_roles(answer)
+    return roles.supporting + roles.disagreeing
 
 
 def failure(exc: BaseException, what: str) -> None:

@@ -1,11 +1,14 @@
 """Staff evaluation: the metrics of saved evaluation runs (``bot eval --save ... --report``).
 
-Reads ``eval/reports/history.jsonl``, the newest saved run (``eval/reports/runs/*.json``) and
-``eval/reports/metrics.png``; says how to make them when they are not there yet.
+Reads ``eval/reports/history.jsonl`` (drawn here as charts with a legend under them), the newest
+saved run (``eval/reports/runs/*.json``), and ``eval/reports/metrics.png`` only when there is no
+history; says how to make them when they are not there yet.
 """
 import json
 from pathlib import Path
 
+import altair as alt
+import pandas as pd
 import streamlit as st
 
 import app_guards
@@ -18,6 +21,10 @@ LABELS = {
              "eval/reports/runs/<name>.json --report`."),
     "latest": ("최근 실행", "Latest run"),
     "trend": ("실행별 지표", "Metrics over runs"),
+    "run": ("실행 순서", "Run"),
+    "share": ("비율", "Share"),
+    "latency": ("지연 (ms)", "Latency (ms)"),
+    "metric": ("지표", "Metric"),
     "history": ("실행 기록", "Run history"),
     "failures": ("틀린 질문", "Failing questions"),
     "unreadable": ("평가 파일을 읽지 못했습니다: {name}", "Could not read the evaluation file {name}"),
@@ -26,6 +33,8 @@ LABELS = {
 SHOWN = [("answer_accuracy", "정답률", "Answer accuracy"), ("citation_accuracy", "인용 정확도", "Citation accuracy"),
          ("refusal_recall", "거절 재현율", "Refusal recall"), ("recall_at_5", "Recall@5", "Recall@5"),
          ("mrr", "MRR", "MRR"), ("latency_p50_ms", "지연 p50 (ms)", "Latency p50 (ms)")]
+CHARTED = SHOWN[:5] + [("recall_at_1", "Recall@1", "Recall@1"), ("refusal_precision", "거절 정밀도", "Refusal precision")]
+LATENCIES = [("latency_p50_ms", "지연 p50", "Latency p50"), ("latency_p95_ms", "지연 p95", "Latency p95")]
 
 
 def label(key: str, **values) -> str:
@@ -59,6 +68,28 @@ def latest_run(reports: Path) -> tuple[Path, dict] | None:
         if isinstance(record, dict) and isinstance(record.get("metrics"), dict) and "results" in record:
             return path, record
     return None
+
+
+def trend_chart(history: list[dict], metrics: list[tuple[str, str, str]], axis: str) -> alt.Chart | None:
+    """A line per metric over the runs in ``history`` (x: run number, the timestamp in the
+    tooltip), its legend under the plot with every metric's name; None when nothing to draw."""
+    english = ui.lang() == "en"
+    rows = [{"run": number, "timestamp": entry.get("timestamp", ""), "label": entry.get("label", ""),
+             "metric": english_name if english else korean, "value": entry["metrics"][key]}
+            for number, entry in enumerate(history, start=1)
+            for key, korean, english_name in metrics if isinstance(entry["metrics"].get(key), (int, float))]
+    if not rows:
+        return None
+    drawn = {row["metric"] for row in rows}
+    names = [name for name in (e if english else k for _, k, e in metrics) if name in drawn]
+    legend = alt.Legend(orient="bottom", columns=4, title=None, labelLimit=240, symbolSize=120, labelFontSize=13)
+    return alt.Chart(pd.DataFrame(rows)).mark_line(point=True).encode(
+        x=alt.X("run:O", title=label("run"), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=axis, scale=alt.Scale(zero=False)),
+        color=alt.Color("metric:N", sort=names, legend=legend,
+                        scale=alt.Scale(domain=names, scheme="tableau10")),
+        tooltip=["run", "timestamp", "label", "metric", alt.Tooltip("value:Q", format=".4")],
+    ).properties(height=420)
 
 
 def metric_columns(metrics: dict, previous: dict | None) -> None:
@@ -101,7 +132,14 @@ elif history:
     st.subheader(label("latest"))
     metric_columns(history[-1]["metrics"], history[-2]["metrics"] if len(history) >= 2 else None)
 
-if chart.is_file():
+shares_chart = trend_chart(history, CHARTED, label("share")) if history else None
+if shares_chart is not None:
+    st.subheader(label("trend"))
+    st.altair_chart(shares_chart, width="stretch")
+    latency_chart = trend_chart(history, LATENCIES, label("latency"))
+    if latency_chart is not None:
+        st.altair_chart(latency_chart.properties(height=260), width="stretch")
+elif chart.is_file():
     st.subheader(label("trend"))
     st.image(str(chart), width="stretch")
 

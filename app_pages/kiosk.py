@@ -10,12 +10,7 @@ import app_guards
 import ui
 from bot.errors import BadQuestion
 
-EXAMPLES = {
-    "ko": ["헬스케어 분야 기업은 몇 개인가?", "지아이랩 대표는 누구인가?", "협약식은 어디에서 열렸나?"],
-    "en": ["How many healthcare companies signed?", "Who is the CEO of GI Lab?",
-           "헬스케어 분야 기업은 몇 개인가?"],
-}
-
+st.set_page_config(layout="centered")
 bot = ui.get_bot()
 config = ui.settings()
 conversation = st.session_state.setdefault("conversation", [])
@@ -29,11 +24,13 @@ with reset_column:
         st.session_state.pop("pending_question", None)
 st.caption(ui.t("intro"))
 
+previous = None
 for question, answer in conversation:
     with st.chat_message("user"):
         ui.show_text(question)
     with st.chat_message("assistant"):
-        ui.answer_block(answer, bot.documents)
+        ui.answer_block(answer, bot.documents, previous=previous)
+    previous = answer
 
 
 def ask_example(example: str) -> None:
@@ -47,8 +44,9 @@ question = typed or st.session_state.pop("pending_question", None)
 
 if not conversation and not question:
     st.markdown(f"**{ui.t('examples')}**")
-    columns = st.columns(len(EXAMPLES[ui.lang()]))
-    for number, (column, example) in enumerate(zip(columns, EXAMPLES[ui.lang()])):
+    examples = ui.KIOSK_EXAMPLES[ui.lang()]
+    columns = st.columns(len(examples))
+    for number, (column, example) in enumerate(zip(columns, examples)):
         with column:
             st.button(example, key=f"example_{number}", width="stretch", on_click=ask_example, args=(example,))
 
@@ -69,5 +67,5 @@ if question:
             except Exception as exc:  # noqa: BLE001 - a visitor never sees a stack trace
                 ui.failure(exc, "answering")
             if answer is not None:
-                ui.answer_block(answer, bot.documents)
+                ui.answer_block(answer, bot.documents, previous=previous)
                 conversation.append((question, answer))

@@ -22,10 +22,12 @@ from collections import OrderedDict
 from contextlib import asynccontextmanager
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, replace
+from pathlib import Path
 from typing import Any, Callable
 
 from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from . import __version__, kakao, uploads, validation
 from .api_errors import UPLOAD_PATH, ApiError, BodyLimit, install_error_handlers
@@ -44,6 +46,7 @@ log = logging.getLogger("bot.api")
 
 # Threads that run questions: two cores answer ~2 at a time; more wait in the pool's queue.
 WORKERS = 4
+WIDGET_DIR = Path(__file__).resolve().parent.parent / "web"  # the embeddable widget, served at /widget/
 WARM_UP_QUESTIONS = ("협약을 체결한 기업은 몇 개인가?", "Who signed the agreement?")
 ERRORS = {status: {"model": ErrorOut} for status in (401, 404, 413, 422, 429)}
 
@@ -282,6 +285,10 @@ def create_app(settings: Settings | None = None, bot=None) -> FastAPI:
 
     if settings.api_token:
         _staff_routes(app, service)
+    if WIDGET_DIR.is_dir():
+        # The embeddable widget (web/widget.html) from the API's own origin: it asks /v1/ask with
+        # no CORS to configure, and a page that embeds it in an <iframe> needs none either.
+        app.mount("/widget", StaticFiles(directory=WIDGET_DIR), name="widget")
     return app
 
 

@@ -72,12 +72,40 @@ def _login(at, page: str):
     return at
 
 
+def _cards(at) -> list[str]:
+    """The titles of the source cards on the page, in order."""
+    return [html.unescape(m.value) for m in at.markdown if 'class="card-title"' in m.value]
+
+
 @pytest.mark.slow
 def test_kiosk_shows_examples_and_no_admin_controls(app):
+    import ui
+
     labels = [b.label for b in app.button]
-    assert "헬스케어 분야 기업은 몇 개인가?" in labels
+    assert all(example in labels for example in ui.KIOSK_EXAMPLES["ko"])
     assert "새 대화" in labels
     assert not app.file_uploader and not app.text_input
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_kiosk_example_is_answered_when_clicked_first(app, lang):
+    """Each example button, clicked as the first question of a conversation, gets an answer (not
+    a refusal) quoting the seed release, with the expected value in the short answer."""
+    import ui
+
+    expected = {"ko": ["8", "전창호", "김대중컨벤션센터"], "en": ["8", "전창호", "김대중컨벤션센터"]}[lang]
+    if lang == "en":
+        app.toggle(key="lang_en").set_value(True).run()
+    for number, (example, value) in enumerate(zip(ui.KIOSK_EXAMPLES[lang], expected)):
+        app.button(key=f"example_{number}").click().run()
+        assert not app.exception, app.exception
+        question, answer = app.session_state["conversation"][0]
+        assert question == example
+        assert not answer.refused, f"{example!r} was refused"
+        assert value in answer.text, (example, answer.text)
+        assert answer.citations[0].doc_id == "gwangju-gilab-mou-2020-11"
+        app.button(key="new_conversation").click().run()
 
 
 @pytest.mark.slow
@@ -109,6 +137,34 @@ def test_a_follow_up_uses_the_conversation(app):
     answers = _answers(app)
     assert len(answers) == 2 and "6" in answers[1]
     assert len(app.session_state["conversation"]) == 2
+    # Only passages that state the answer are sources: one card per answer, the seed release.
+    assert _cards(app) == [f'<div class="card-title">1. {SEED_TITLE}</div>'] * 2
+
+
+@pytest.mark.slow
+def test_the_short_answer_carries_no_raw_quote_fragment(app):
+    _ask(app, "헬스케어 분야 기업은 몇 개인가?")
+    assert _answers(app)[0] == '<div class="answer-text">헬스케어 분야 기업은 8개입니다.</div>'
+    assert "(“헬스케어 분야 8”)" in app.session_state["conversation"][0][1].text  # kept for the evaluation
+
+
+def test_display_text_drops_only_the_quoted_phrase():
+    import ui
+    from bot.records import Answer
+
+    quote = "50개사는 … 헬스케어 분야 8, 자동차 분야 6, 보안 분야 4 …"
+    cited = (_citation("a", 0, len(quote), span=(18, 19), quote=quote),)
+
+    def shown(text, refused=False):
+        return ui.display_text(Answer(question="q", text=text, refused=refused, citations=() if refused else cited))
+
+    assert shown("헬스케어 분야 기업은 8개입니다. (“헬스케어 분야 8”)") == "헬스케어 분야 기업은 8개입니다."
+    assert shown("8 (헬스케어 분야 8)") == "8"
+    assert shown("8개입니다. (“헬스케어 분야 8”) [기사 날짜 2020-11]") == "8개입니다. [기사 날짜 2020-11]"
+    assert shown("8개입니다. (“헬스케어 분야 8, 자동차 분…") == "8개입니다."
+    assert shown("8개입니다. (“부산 12”)") == "8개입니다. (“부산 12”)"  # not from the quote: kept
+    assert shown("“50개사는 … 헬스케어 분야 8”") == "“50개사는 … 헬스케어 분야 8”"
+    assert shown("찾을 수 없습니다. (“헬스케어 분야 8”)", refused=True) == "찾을 수 없습니다. (“헬스케어 분야 8”)"
 
 
 @pytest.mark.slow
@@ -124,8 +180,22 @@ def test_a_question_the_corpus_cannot_answer_is_refused_plainly(app):
     _ask(app, "부산의 인구는 몇 명인가?")
     assert _answers(app) == []
     page = _unescaped(app)
-    assert "찾을 수 없습니다" in page and "보도자료에는 이 질문에 대한 답이 없습니다" in page
+    assert page.count("보도자료에서 이 질문에 대한 답을 찾을 수 없습니다.") == 1  # said once, not twice
+    assert "답이 없습니다" not in page
+    hints = [html.unescape(m.value) for m in app.markdown if 'class="hint"' in m.value]
+    assert len(hints) == 1 and "이름이나 날짜를 넣어" in hints[0]
     assert "관련 있지만 답은 아닌 문단" in page
+
+
+@pytest.mark.slow
+def test_a_follow_up_after_a_refusal_says_why(app):
+    _ask(app, "화성 탐사선은 언제 발사되었나?")
+    _ask(app, "그럼 달 탐사선은?")
+    _, answer = app.session_state["conversation"][1]
+    assert answer.refused and answer.rewritten_question
+    hints = [html.unescape(m.value) for m in app.markdown if 'class="hint"' in m.value]
+    assert len(hints) == 2
+    assert "앞 질문에도 답을 찾지 못해서" in hints[1] and answer.rewritten_question in hints[1]
 
 
 @pytest.mark.slow
@@ -175,16 +245,27 @@ def test_staff_pages_need_the_password(staff_app):
 
 
 @pytest.mark.slow
-def test_fact_check_shows_scores_and_exports(staff_app):
+def test_fact_check_separates_support_from_retrieval(staff_app):
     _login(staff_app, "app_pages/fact_check.py")
     staff_app.text_input[0].input("헬스케어 분야 기업은 몇 개인가?")
     staff_app.form_submit_button[0].click().run()
     assert not staff_app.exception, staff_app.exception
     assert "8" in _answers(staff_app)[0]
-    assert len(staff_app.dataframe) == 2  # the citations and the raw search hits
-    assert {b.label for b in staff_app.download_button} == {"Markdown으로 내려받기", "CSV로 내려받기"}
+    headings = [h.value for h in staff_app.subheader]
+    assert "답을 뒷받침하는 문단 (1건)" in headings
+    retrieved = next(h for h in headings if h.startswith("검색만 된 문단"))
+    assert headings.index("답을 뒷받침하는 문단 (1건)") < headings.index(retrieved)
+    assert staff_app.info[0].value.startswith("근거가 한 건뿐입니다")  # the verdict
+    # The one supporting passage is a card with its span marked; unrelated articles are not.
+    assert _cards(staff_app) == [f'<div class="card-title">1. {SEED_TITLE}</div>']
+    quote = next(m.value for m in staff_app.markdown if 'class="quote"' in m.value)
+    assert '<mark class="answer-span">8</mark>' in quote
+    table = html.unescape(next(m.value for m in staff_app.markdown if 'class="retrieved"' in m.value))
+    assert table.count("<tr>") == int(retrieved.split("(")[1].split("건")[0]) + 1
+    assert "kowikinews" in table and '<mark' not in table
     metas = [html.unescape(m.value) for m in staff_app.markdown if 'class="card-meta"' in m.value]
-    assert "score" in metas[0] and "gwangju-gilab-mou-2020-11" in metas[0]
+    assert any("score" in m and "gwangju-gilab-mou-2020-11" in m for m in metas)
+    assert {b.label for b in staff_app.download_button} == {"Markdown으로 내려받기", "CSV로 내려받기"}
 
 
 @pytest.mark.slow
@@ -219,6 +300,11 @@ def test_evaluation_page_shows_the_latest_run(staff_app, monkeypatch, tmp_path):
     assert metrics["정답률"] == ("80.0%", "+10.0%p")
     assert metrics["지연 p50 (ms)"] == ("100", "-20 ms")
     assert len(staff_app.dataframe) == 2  # the history and the failing questions
+    charts = [json.loads(c.proto.spec) for c in staff_app.get("vega_lite_chart")]
+    assert len(charts) == 2  # shares and latencies, drawn from the history
+    legend = charts[0]["encoding"]["color"]["legend"]
+    assert legend["orient"] == "bottom" and not (legend.get("title") or "").strip()
+    assert charts[0]["encoding"]["color"]["scale"]["domain"] == ["정답률", "거절 재현율"]
 
 
 @pytest.mark.slow
@@ -268,3 +354,39 @@ def test_safe_html_keeps_every_character_and_no_markup():
     marked = ui.highlighted("가나다라마바", passage=(1, 5), span=(2, 4))
     assert marked == ('가<mark class="passage">나</mark><mark class="answer-span">다라</mark>'
                       '<mark class="passage">마</mark>바')
+
+
+def _citation(doc_id, start, end, span=None, quote=None):
+    from bot.records import Citation
+
+    quote = quote or "가" * (end - start)
+    return Citation(doc_id=doc_id, title=doc_id, date=None, source=None, quote=quote, start=start, end=end,
+                    score=0.5, span_start=span[0] if span else None, span_end=span[1] if span else None)
+
+
+def test_passage_roles_support_only_what_states_the_answer():
+    """The answer's citation and the evidence stating the same value support it; evidence with
+    another value disagrees; every other citation was only retrieved (overlaps are not repeated)."""
+    import ui
+    from bot.records import Answer
+
+    lead = _citation("a", 100, 120, span=(108, 109), quote="헬스케어 분야 8, 자동차 분야 6")
+    same = _citation("b", 0, 10, span=(5, 6), quote="헬스케어 8개 기업")
+    other = _citation("c", 50, 61, span=(55, 57), quote="헬스케어 12개 기업")
+    unrelated = _citation("d", 0, 40)
+    overlapping = _citation("a", 90, 130)
+    answer = Answer(question="q", text="8개입니다.", refused=False,
+                    citations=(lead, unrelated, overlapping), evidence=(same,))
+    roles = ui.passage_roles(answer)
+    assert roles == ui.PassageRoles((lead, same), (), (unrelated,))
+    assert ui.sources(answer) == (lead, same)
+
+    conflict = Answer(question="q", text="8개입니다. 다만 …", refused=False, citations=(lead, unrelated),
+                      evidence=(other, same), conflict=True)
+    roles = ui.passage_roles(conflict)
+    assert roles.supporting == (lead, same) and roles.disagreeing == (other,)
+    assert ui.span_value(lead) == "8" and ui.span_value(other) == "12"
+
+    refusal = Answer(question="q", text="없습니다", refused=True, related=(unrelated,))
+    assert ui.passage_roles(refusal) == ui.PassageRoles((), (), (unrelated,))
+    assert ui.sources(refusal) == ()

@@ -119,10 +119,12 @@ def _screenshot(page, name: str) -> None:
 
 
 def _ask(page, question: str) -> None:
+    """Ask in the kiosk and wait for this question's answer or refusal (one more than before)."""
+    before = page.locator(".answer-text, .refusal").count()
     box = page.get_by_test_id("stChatInputTextArea")
     box.fill(question)
     box.press("Enter")
-    page.locator(".answer-text, .refusal").first.wait_for()
+    page.locator(".answer-text, .refusal").nth(before).wait_for()
     _settle(page)
 
 
@@ -165,6 +167,30 @@ def test_kiosk_answers_with_a_highlighted_source(served_app, page):
     assert mark.is_visible() and "8" in mark.inner_text()
     assert "헬스케어 분야" in page.locator(".quote").first.inner_text()
     assert "생태계" in page.locator(".card-title").first.inner_text()
+    assert answer == "헬스케어 분야 기업은 8개입니다."  # no raw quote fragment after it
+    assert page.locator(".card-title").count() == 1  # only the passage that states the answer
+
+    _ask(page, "그럼 자동차 분야는?")
+    _screenshot(page, "kiosk-follow-up.png")
+    assert "6" in page.locator(".answer-text").nth(1).inner_text()
+    assert page.locator(".card-title").count() == 2
+    assert page.locator(".quote mark.answer-span").nth(1).inner_text() == "6"
+
+
+def test_kiosk_refusal_and_a_follow_up_after_it(served_app, page):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.goto(served_app)
+    page.get_by_test_id("stChatInputTextArea").wait_for()
+    _settle(page)
+    _ask(page, "화성 탐사선은 언제 발사되었나?")
+    _ask(page, "그럼 달 탐사선은?")
+    _screenshot(page, "kiosk-refusal.png")
+    refusals = page.locator(".refusal")
+    assert refusals.count() == 2 and page.locator(".answer-text").count() == 0
+    hints = page.locator(".hint")
+    assert "이름이나 날짜를 넣어" in hints.nth(0).inner_text()
+    assert "앞 질문에도 답을 찾지 못해서" in hints.nth(1).inner_text()
+    assert refusals.nth(0).inner_text() not in hints.nth(0).inner_text()
 
 
 def test_document_text_is_never_markup(served_app, page):
@@ -187,6 +213,16 @@ def test_staff_pages(served_app, page):
     _screenshot(page, "fact-check.png")
     fact_checked = page.locator(".answer-text").first.inner_text()
     assert page.get_by_role("button", name="CSV로 내려받기").is_visible()
+    assert page.get_by_role("heading", name="답을 뒷받침하는 문단 (1건)").is_visible()
+    assert page.get_by_text("근거가 한 건뿐입니다").is_visible()  # the verdict
+    assert "8" == page.locator(".quote mark.answer-span").first.inner_text()
+    # Every retrieved passage's whole quote is on the page, inside its width.
+    quotes = page.locator(".retrieved td:last-child")
+    assert quotes.count() >= 3
+    width = page.viewport_size["width"]
+    for n in range(quotes.count()):
+        box = quotes.nth(n).bounding_box()
+        assert box and box["width"] > 300 and box["x"] + box["width"] <= width, box
 
     _open_staff_page(page, served_app, "documents")
     page.get_by_label("제목·본문 검색").fill("지아이랩")
@@ -195,7 +231,11 @@ def test_staff_pages(served_app, page):
     _screenshot(page, "documents.png")
 
     _open_staff_page(page, served_app, "evaluation")
+    charts = page.get_by_test_id("stVegaLiteChart")
+    charts.first.wait_for()
+    page.wait_for_timeout(1500)  # vega draws after the element appears
     _screenshot(page, "evaluation.png")
+    assert charts.count() == 2 and charts.first.is_visible()
     assert "8" in fact_checked
 
 
