@@ -2,7 +2,6 @@
 a free 127.0.0.1 port, over a small index of real documents from corpus/, called over HTTP."""
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -14,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from servers import free_port, serving
 
 from test_kakao import FIXTURES, assert_skill_response
 
@@ -26,12 +26,6 @@ RATE_LIMIT = 3  # questions a minute per client; each test asks from its own add
 HEALTHCARE = "헬스케어 분야 기업은 몇 개인가?"
 
 pytestmark = pytest.mark.slow
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -52,42 +46,15 @@ def small_index(tmp_path_factory, embedder, settings, model_dir) -> Path:
 def api(small_index, model_dir, tmp_path_factory):
     """``uvicorn --factory bot.api:create_app`` (what `make api` runs) in a subprocess."""
     folder = tmp_path_factory.mktemp("api-server")
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", BOT_INDEX_DIR=str(small_index),
                BOT_MODEL_DIR=str(model_dir), BOT_CORPUS_DIR=str(folder / "corpus"), BOT_API_TOKEN=TOKEN,
                BOT_CORS_ORIGINS=ALLOWED_ORIGIN, BOT_RATE_LIMIT_PER_MINUTE=str(RATE_LIMIT),
                BOT_RATE_LIMIT_TOTAL_PER_MINUTE="1000", BOT_TRUSTED_PROXIES="1")
-    log = folder / "server.log"
-    with open(log, "wb") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "bot.api:create_app", "--host", "127.0.0.1",
-             "--port", str(port)], cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_healthy(url, server, log)
+    command = [sys.executable, "-m", "uvicorn", "--factory", "bot.api:create_app", "--host", "127.0.0.1",
+               "--port", str(port)]
+    with serving(command, env, "/healthz", folder / "server.log", port) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-    text = log.read_text(encoding="utf-8", errors="replace")
-    assert "Traceback" not in text, text
-
-
-def _wait_until_healthy(url: str, server: subprocess.Popen, log: Path, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"uvicorn exited with code {server.returncode}: {log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"the API did not serve {url} within {timeout:.0f} s")
 
 
 def call(url: str, method: str, path: str, body=None, client: str = "10.0.0.1", headers=None, data=None):
@@ -340,7 +307,7 @@ def test_kakao_refuses_what_is_not_a_skill_request_as_json(api):
 def _serve_in_thread(app):
     import uvicorn
 
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

@@ -3,15 +3,13 @@ question, finds the answer and the highlighted source, and saves screenshots of 
 ``docs/screenshots/``. ``scripts/install-browser.sh`` installs Chromium and a Korean font."""
 import os
 import re
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+from servers import free_port, serving
 
 pytestmark = pytest.mark.slow
 
@@ -24,52 +22,20 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-backg
                  "--no-first-run"]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_serving(url: str, server: subprocess.Popen, timeout: float = 180) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"streamlit exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.5)
-    raise TimeoutError(f"streamlit did not serve {url} within {timeout:.0f} s")
-
-
 @contextmanager
 def _serve(index_dir: Path, log_dir: Path, **settings: str):
     """``streamlit run app.py`` on a free port over ``index_dir``, with ``BOT_*`` ``settings``."""
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: run scripts/install-browser.sh (the Makefile's test target does)")
-    port = _free_port()
+    port = free_port()
     log = log_dir / "server.log"
     env = dict(os.environ, BOT_INDEX_DIR=str(index_dir), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1",
                **{f"BOT_{name.upper()}": value for name, value in settings.items()})
     streamlit = Path(sys.executable).with_name("streamlit")
-    with open(log, "wb") as output:
-        server = subprocess.Popen(
-            [str(streamlit), "run", "app.py", "--server.port", str(port), "--server.headless", "true",
-             "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(url, server)
+    command = [str(streamlit), "run", "app.py", "--server.port", str(port), "--server.headless", "true",
+               "--browser.gatherUsageStats", "false"]
+    with serving(command, env, "/_stcore/health", log, port) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace"), log.read_text()
 
 
 @pytest.fixture(scope="module")

@@ -3,14 +3,11 @@ API runs in a uvicorn subprocess on a free 127.0.0.1 port over a small index of 
 serves the widget at ``/widget/``; the widget asks, shows the answer with its numbered, highlighted
 source, follows up by conversation id, and shows a document's markup as text."""
 import os
-import socket
-import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from servers import free_port, serving
 
 pytestmark = pytest.mark.slow
 
@@ -25,12 +22,6 @@ MARKUP_RELEASE = (
     "이번 드론 배송 시범사업에는 <img src=x onerror=\"document.title='hacked'\"> 물류 기업 17개사가 "
     "참여하며, 내년 3월까지 광산구 일대에서 의약품을 배송한다.\n"
 )
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -56,37 +47,13 @@ def api(widget_index, tmp_path_factory):
     index, no CORS configured; its URL."""
     if not CHROMIUM.exists():
         pytest.skip("no /usr/bin/chromium: run scripts/install-browser.sh")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("api") / "api.log"
+    port = free_port()
     env = dict(os.environ, BOT_INDEX_DIR=str(widget_index), HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1")
     env.pop("BOT_CORS_ORIGINS", None)
-    with open(log, "wb") as output:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "--factory", "bot.api:create_app", "--host", "127.0.0.1",
-             "--port", str(port)],
-            cwd=ROOT, env=env, stdout=output, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            if server.poll() is not None:
-                raise RuntimeError(f"the API exited with code {server.returncode}: {log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{url}/healthz", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"the API did not answer within 180 s: {log.read_text()}")
-                time.sleep(0.5)
+    command = [sys.executable, "-m", "uvicorn", "--factory", "bot.api:create_app", "--host", "127.0.0.1",
+               "--port", str(port)]
+    with serving(command, env, "/healthz", tmp_path_factory.mktemp("api") / "api.log", port) as url:
         yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        assert "Traceback" not in log.read_text(encoding="utf-8", errors="replace"), log.read_text()
 
 
 @pytest.fixture(scope="module")
