@@ -17,6 +17,8 @@ import streamlit as st
 
 from bot.errors import BotError
 from bot.settings import Settings
+# Uploads follow one set of rules on the documents page and in the HTTP API.
+from bot.uploads import delete_upload, parse_upload, save_upload, upload_name  # noqa: F401
 
 log = logging.getLogger("bot.app")
 
@@ -340,47 +342,3 @@ def failure(exc: BaseException, what: str) -> None:
     log.exception("%s failed", what, exc_info=exc)
     st.error(t("failed"))
 
-
-# --- uploads --------------------------------------------------------------------------------
-
-def upload_name(name: str) -> str:
-    """A safe file name for an upload (no folders, no leading dots)."""
-    cleaned = re.sub(r"[^\w.\-]+", "_", Path(name).name).lstrip("._")
-    return cleaned or "upload.txt"
-
-
-def parse_upload(name: str, data: bytes):
-    """Parse an uploaded file as the corpus loader would read ``corpus/uploads/<name>``.
-
-    Returns (documents, skipped lines); ``BadDocument`` when it cannot be read at all.
-    """
-    import tempfile
-
-    from bot.documents import read_file
-
-    with tempfile.TemporaryDirectory(prefix="bot-upload-") as folder:
-        path = Path(folder) / "uploads" / upload_name(name)
-        path.parent.mkdir()
-        path.write_bytes(data)
-        return read_file(path, folder)
-
-
-def save_upload(corpus_dir: Path, name: str, data: bytes) -> Path:
-    """Keep an added upload in ``corpus/uploads/`` so a full rebuild (``make index``) keeps it."""
-    path = Path(corpus_dir) / "uploads" / upload_name(name)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    return path
-
-
-def delete_upload(corpus_dir: Path, document) -> bool:
-    """Delete the corpus file of a removed document when it was an upload; True if deleted."""
-    if not (document.path or "").startswith("uploads/"):
-        return False
-    path = (Path(corpus_dir) / document.path).resolve()
-    if path.parent != (Path(corpus_dir) / "uploads").resolve() or not path.is_file():
-        return False
-    if path.suffix.lower() == ".jsonl":
-        return False  # one file may hold several documents: leave it to a person
-    path.unlink()
-    return True

@@ -1,6 +1,6 @@
 """Staff uploads outside the Streamlit app: a file's bytes parsed as the corpus loader would read
 ``corpus/uploads/<name>``, kept there after it is indexed (so a full rebuild keeps it), and deleted
-when its document is removed. The same rules as the documents page (``ui.py``), without Streamlit.
+when its document is removed. The documents page (``ui.py``) uses these too.
 """
 from __future__ import annotations
 
