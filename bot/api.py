@@ -207,7 +207,7 @@ def create_app(settings: Settings | None = None, bot=None) -> FastAPI:
         return {"status": "ok",
                 "model": {"name": manifest.get("model"), "fingerprint": manifest.get("model_fingerprint"),
                           "precision": getattr(service.bot.embedder, "precision", None)},
-                "index": {"documents": len(service.bot.documents), "passages": len(service.bot.data.chunks),
+                "index": {"documents": len(service.bot.documents), "passages": service.bot.data.live_count,
                           **{key: manifest.get(key) for key in ("built_at", "corpus_fingerprint", "format_version",
                                                                 "chunk_size", "chunk_overlap", "bot_version")}},
                 "answerer": settings.answerer, "conversations": len(service.conversations)}

@@ -68,9 +68,10 @@ def register(sub, command) -> None:
                    help="existing index for --eval (default: build corpus/ into a temporary index, timed)")
     r.add_argument("--model", type=Path, default=argparse.SUPPRESS, help="embedding model folder")
     r.add_argument("--sample", type=int, metavar="N", help="KorQuAD: a fixed seeded sample of N questions")
-    r.add_argument("--rows", type=int, metavar="N",
-                   help="also time hybrid search on an index of N rows (the indexed passages repeated)")
     r.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
+    from .scale_cli import add_scale_command
+
+    add_scale_command(kinds)
 
 
 def _settings(args) -> Settings:
@@ -194,7 +195,7 @@ def _eval_korquad(args, settings: Settings) -> int:
 
         bot = Bot.load(args.korquad_index, settings=settings, embedder=embedder)
         result = run_korquad(bot, chosen, on_progress=_progress("asked"))
-        built = {"index_chunks": len(bot.data.chunks), "index_seconds": None}
+        built = {"index_chunks": bot.data.live_count, "index_seconds": None}
     else:
         with tempfile.TemporaryDirectory(prefix="korquad-index-") as folder:
             target = args.korquad_index or Path(folder) / "index"
@@ -222,7 +223,8 @@ def _eval_korquad(args, settings: Settings) -> int:
 
 def _bench_usage(args) -> int:
     print("usage: bot bench retrieval [--korquad PATH] [--eval QUESTIONS] [--index DIR] "
-          "[--sample N] [--json]", file=sys.stderr)
+          "[--sample N] [--json]\n       bot bench scale --rows N [N ...] [--index DIR] [--also DIR ...]",
+          file=sys.stderr)
     return 2
 
 
@@ -249,7 +251,7 @@ def _bench_retrieval(args) -> int:
             existing = getattr(args, "index", None)
             documents = None if existing else load_corpus(settings.corpus_dir)[0]
             suites["eval"] = (documents, existing, queries)
-        results, loaded = {}, []
+        results = {}
         for name, (documents, existing, queries) in suites.items():
             build = {"index": str(existing) if existing else "temporary"}
             index_dir = existing or Path(folder) / name
@@ -260,30 +262,15 @@ def _bench_retrieval(args) -> int:
                              seconds=round(report.seconds, 1), embed_seconds=round(report.embed_seconds, 1),
                              chunks_per_second=round(report.chunks_per_second, 1))
             bot = Bot.load(index_dir, settings=settings, embedder=embedder)
-            loaded.append((bot, queries))
             bars: dict = {}
             modes = bench_retrieval(bot, queries, on_progress=lambda mode, n, total: bars.setdefault(
                 mode, _progress(f"{name} {mode}: searched"))(n, total))
             embedding = bench_query_embedding(embedder, [q for q, _ in queries[:200]])
             results[name] = {"build": build, "modes": modes, "query_embedding": embedding}
-        if args.rows:
-            from .scaling import scaled, search_latency
-
-            print(f"scaled index: {args.rows} rows", file=sys.stderr)
-            data = scaled([bot.data for bot, _ in loaded], args.rows)
-            big = Bot(embedder, data, settings)
-            queries = [q for _, qs in loaded for q, _ in qs][:1000]
-            scale = search_latency(big, queries)
     if args.json:
-        if args.rows:
-            results["scaled"] = scale
         print(json.dumps(results))
         return 0
     _print_bench(results)
-    if args.rows:
-        print(f"\nhybrid search on {scale['rows']} rows ({scale['queries']} queries): p50 {scale['search_p50_ms']} ms, "
-              f"p95 {scale['search_p95_ms']} ms; query embedding alone p50 {scale['embedding_p50_ms']} ms, "
-              f"p95 {scale['embedding_p95_ms']} ms; search / embedding at p50: {scale['search_over_embedding_p50']}")
     return 0
 
 

@@ -5,19 +5,30 @@ pointer::
 
     index/CURRENT                  one line: the live version's name
     index/v-<utc time>-<pid>-<rand>/
-        manifest.json  index.faiss  chunks.jsonl  documents.jsonl  lexical/  glossary/
+        manifest.json  records.sqlite  vectors.f32  lexical-g<G>/  [dense-g<G>.faiss]  glossary/
     index/.lock                    the writers' lock (flock)
 
-A version holds ``index.faiss`` (exact inner product over normalised passage vectors),
-``chunks.jsonl`` (row i = vector i), ``documents.jsonl`` (the stored text citations point into),
-``lexical/`` (bm25s arrays and vocabulary), ``glossary/`` and ``manifest.json``. Never pickle.
+A version (format 3) holds ``records.sqlite`` (``bot.store``: the chunk and document records,
+each chunk's keyword tokens, and the committed state: row count, generation, manifest),
+``vectors.f32`` (row i = chunk i, float32, appended to), the keyword index of generation G
+(``lexical-g<G>/``, bm25s arrays), for a large index its dense index (``bot.dense``), the English
+glossary and ``manifest.json`` (as first written). Never pickle. Format 2 versions (the whole
+index in ``chunks.jsonl``/``documents.jsonl``/``index.faiss``/``lexical/``) still load; the next
+write converts them.
 
-A write builds the new version in ``.tmp-<name>/``, fsyncs its files and folders, renames it to
-``<name>/`` and fsyncs ``index/``; then writes ``CURRENT.tmp-…``, fsyncs it, ``os.replace``s it
+A full write builds the new version in ``.tmp-<name>/``, fsyncs its files and folders, renames it
+to ``<name>/`` and fsyncs ``index/``; then writes ``CURRENT.tmp-…``, fsyncs it, ``os.replace``s it
 onto ``CURRENT`` (the one step that publishes the version) and fsyncs ``index/``. A writer killed
 at any point therefore leaves ``CURRENT`` naming either the old complete version or the new one.
 Only then are other versions, ``.tmp-`` leftovers and the files of an old-layout index removed;
 the same cleaning runs at the start of every write, for what a killed writer left.
+
+An incremental update (``append``) changes the live version in place: it cuts ``vectors.f32``
+back to the committed rows (what a killed writer appended is dropped), appends the new vectors and
+fsyncs, then adds and removes records in one SQLite transaction, whose commit is the step that
+publishes the update. The keyword index (and a stored dense index) of the new generation are
+written after it, each into a ``.tmp-`` name renamed into place; a loader that finds them behind
+the committed generation brings them up to date from the stored tokens and vectors.
 
 Readers resolve ``CURRENT``; a folder without it but with ``manifest.json`` directly inside is an
 index written before versions, which still loads and which the next write converts (its files
@@ -31,31 +42,35 @@ another writer is still building. The kernel drops the lock of a killed writer.
 """
 from __future__ import annotations
 
-import fcntl
 import json
 import os
 import re
 import secrets
 import shutil
-import threading
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
 
-from .documents import document_from_json, document_to_json
+from . import dense, store
+from . import disk
+from .disk import LOCK, fsync_folder, fsync_tree, publish, writing
+from .documents import document_from_json
 from .errors import IndexIncompatible, IndexNotFound
 from .bilingual import Glossary
-from .lexical import LexicalIndex
+from .lexical import LexicalIndex, tokens_many
 from .records import Chunk, Document
 
-FORMAT_VERSION = 2  # 2: the keyword index holds bigrams
-FILES = ("manifest.json", "index.faiss", "chunks.jsonl", "documents.jsonl", "lexical")
+FORMAT_VERSION = 3  # 2: the keyword index holds bigrams; 3: records in SQLite, vectors appended
+READABLE_FORMATS = (2, 3)
+FILES = ("manifest.json", "index.faiss", "chunks.jsonl", "documents.jsonl", "lexical")  # format 2
+FILES_3 = ("manifest.json", store.RECORDS, "vectors.f32")
+VECTORS = "vectors.f32"
 CURRENT = "CURRENT"
-LOCK = ".lock"
-_OLD_LAYOUT = FILES + ("glossary",)  # what an index written before versions keeps in index/
+# What an index written before versions keeps in index/ (and its keyword and dense generations).
+_OLD_LAYOUT = FILES + FILES_3 + ("glossary", f"{store.RECORDS}-wal", f"{store.RECORDS}-shm")
 _VERSION_NAME = re.compile(r"v-[0-9A-Za-z_-]+")
 _READ_ATTEMPTS = 3
 
@@ -65,11 +80,40 @@ class IndexData:
     """An index in memory: documents by id, chunks by row, the FAISS and BM25 indexes."""
 
     manifest: dict
-    documents: dict[str, Document]
-    chunks: list[Chunk]
+    documents: Mapping[str, Document]  # the live documents (read from SQLite when asked for)
+    chunks: Sequence[Chunk]  # every row by row number; ``live`` says which still count
     vectors: object  # faiss.Index
     lexical: LexicalIndex
     glossary: Glossary | None = None
+    matrix: np.ndarray | None = None  # the passage vectors, row i = chunk i (memory-mapped)
+    live: np.ndarray | None = None  # bool per row; None: every row is live
+    snapshot: store.Snapshot | None = None
+
+    @property
+    def live_count(self) -> int:
+        """How many passages the index holds (rows less removed ones)."""
+        return len(self.chunks) if self.live is None else int(self.live.sum())
+
+    def live_chunks(self) -> list[Chunk]:
+        """The chunks the index holds, in row order."""
+        if self.live is not None:
+            return [c for c in self.chunks if self.live[c.chunk_id]]
+        return list(self.chunks)
+
+    def chunks_of(self, doc_id: str) -> list[Chunk]:
+        """The live chunks of one document, in row order."""
+        if self.snapshot is not None:
+            return self.snapshot.chunks_of(doc_id)
+        return [c for c in self.chunks if c.doc_id == doc_id]
+
+    def vector_matrix(self) -> np.ndarray:
+        """Every row's vector (row i = chunk i)."""
+        if self.matrix is not None:
+            return self.matrix
+        total = int(self.vectors.ntotal)
+        if total == 0:
+            return np.zeros((0, int(self.vectors.d)), dtype=np.float32)
+        return np.asarray(self.vectors.reconstruct_n(0, total), dtype=np.float32)
 
 
 def passage_text(chunk: Chunk) -> str:
@@ -84,15 +128,15 @@ def passage_text(chunk: Chunk) -> str:
 
 def write_index(index_dir: str | Path, documents: list[Document], chunks: list[Chunk],
                 vectors: np.ndarray, lexical: LexicalIndex, manifest: dict,
-                glossary: Glossary | None = None) -> Path:
+                glossary: Glossary | None = None, exact_up_to: int = dense.EXACT_UP_TO) -> Path:
     """Write a complete new version into ``index_dir`` and make it the live one; returns ``index_dir``.
 
-    A crash at any point leaves the previous version live (see the module docstring).
+    ``chunks`` must be numbered 0, 1, ... (row i = vector i = keyword row i). A crash at any point
+    leaves the previous version live (see the module docstring).
     """
-    import faiss
-
     if vectors.shape[0] != len(chunks):
         raise ValueError(f"{vectors.shape[0]} vectors for {len(chunks)} chunks")
+    tokens = lexical.tokens if lexical.tokens is not None else tokens_many([passage_text(c) for c in chunks])
     index_dir = Path(index_dir).resolve()
     with writing(index_dir):
         _remove_stale(index_dir)
@@ -100,23 +144,25 @@ def write_index(index_dir: str | Path, documents: list[Document], chunks: list[C
         staging = index_dir / f".tmp-{name}"
         os.mkdir(staging)
         try:
-            flat = faiss.IndexFlatIP(int(vectors.shape[1]))
-            if len(chunks):
-                flat.add(np.ascontiguousarray(vectors, dtype=np.float32))
-            faiss.write_index(flat, str(staging / "index.faiss"))
-            _write_jsonl(staging / "chunks.jsonl", (chunk_to_json(c) for c in chunks))
-            _write_jsonl(staging / "documents.jsonl", (document_to_json(d) for d in documents))
-            lexical.save(staging / "lexical")
+            matrix = np.ascontiguousarray(vectors, dtype=np.float32)
+            _write_vectors(staging / VECTORS, matrix)
+            spec = dense.plan(len(chunks), exact_up_to)
+            if dense.stored(spec):
+                import faiss
+
+                faiss.write_index(dense.build(matrix, spec), str(staging / dense.file_name(0)))
+            lexical.save(staging / _lexical_name(0))
             if glossary is not None:
                 glossary.save(staging / "glossary")
             manifest = dict(manifest, format_version=FORMAT_VERSION, chunks=len(chunks),
-                            documents=len(documents), dimension=int(vectors.shape[1]),
+                            documents=len(documents), dimension=int(vectors.shape[1]), dense_index=spec,
                             built_at=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()))
+            store.create(staging / store.RECORDS, list(documents), list(chunks), tokens, manifest)
             (staging / "manifest.json").write_text(
                 json.dumps(manifest, ensure_ascii=False, indent=2, sort_keys=True), encoding="utf-8")
-            _fsync_tree(staging)
+            fsync_tree(staging)
             os.rename(staging, index_dir / name)
-            _fsync_folder(index_dir)
+            fsync_folder(index_dir)
             _point(index_dir, name)
         except BaseException:
             if not _names(index_dir, name):
@@ -127,47 +173,57 @@ def write_index(index_dir: str | Path, documents: list[Document], chunks: list[C
     return index_dir
 
 
-@contextmanager
-def writing(index_dir: str | Path):
-    """Hold the writers' lock of ``index_dir`` (created if missing): one writer at a time, across
-    threads and processes; re-entrant within a thread, so ``bot.updates`` can hold it from its
-    read to ``write_index``'s pointer swap."""
-    index_dir = Path(index_dir).resolve()
-    if not index_dir.is_dir():
-        index_dir.mkdir(parents=True, exist_ok=True)
-        _fsync_folder(index_dir.parent)
-    with _LOCKS_GUARD:
-        lock = _LOCKS.setdefault(index_dir, _WriterLock())
-    with lock.in_process:
-        if lock.depth == 0:
-            handle = os.open(index_dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX)
-            except BaseException:
-                os.close(handle)
-                raise
-            lock.handle = handle
-        lock.depth += 1
-        try:
-            yield index_dir
-        finally:
-            lock.depth -= 1
-            if lock.depth == 0:
-                os.close(lock.handle)  # releases the flock
-                lock.handle = None
+def appendable(index_dir: str | Path) -> bool:
+    """Whether the live version can take an in-place update (format 3; older ones are rewritten)."""
+    try:
+        return (live_folder(index_dir) / store.RECORDS).is_file()
+    except (IndexNotFound, IndexIncompatible):
+        return False
 
 
-class _WriterLock:
-    """This process's side of one index's lock: a thread lock and the open, flocked lock file."""
+def append(index_dir: str | Path, data: "IndexData", documents: list[Document], chunks: list[Chunk],
+           vectors: np.ndarray, tokens: list[list[str]], remove: set[str], manifest: dict) -> None:
+    """Update the live version in place (see the module docstring): ``chunks`` continue the rows of
+    ``data`` (the live version, loaded under the writers' lock, which the caller holds)."""
+    import faiss
 
-    def __init__(self) -> None:
-        self.in_process = threading.RLock()
-        self.depth = 0
-        self.handle: int | None = None
+    _remove_stale(Path(index_dir).resolve())  # what crashed writers left beside the live version
+    folder = live_folder(index_dir)
+    snapshot = data.snapshot
+    if snapshot is None or snapshot.path.parent != folder:
+        raise ValueError("append needs the live format-3 version, loaded under the writers' lock")
+    dimension = int(data.manifest["dimension"])
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32).reshape(-1, dimension)
+    with open(folder / VECTORS, "r+b") as handle:
+        handle.truncate(snapshot.rows * dimension * 4)  # what a killed writer appended
+        handle.seek(0, os.SEEK_END)
+        handle.write(vectors.tobytes())
+        handle.flush()
+        os.fsync(handle.fileno())
+    rows, generation = store.append(folder / store.RECORDS, documents, chunks, tokens, remove, manifest)
+    # Committed. What follows only saves a loader the work of catching up.
+    fresh = load_index(index_dir)
+    publish(folder, _lexical_name(generation), fresh.lexical.save)
+    spec = fresh.manifest.get("dense_index") or {"type": "flat"}
+    if dense.stored(spec):
+        publish(folder, dense.file_name(generation), lambda path: faiss.write_index(fresh.vectors, str(path)))
+    fresh.snapshot.close()
+    for entry in folder.iterdir():
+        match = _GENERATION.fullmatch(entry.name)
+        if (match and int(match.group(2)) < generation) or entry.name.startswith(".tmp-"):
+            disk.remove(entry)
 
 
-_LOCKS: dict[Path, _WriterLock] = {}
-_LOCKS_GUARD = threading.Lock()
+def _lexical_name(generation: int) -> str:
+    return f"lexical-g{generation}"
+
+
+_GENERATION = re.compile(r"(lexical|dense)-g(\d+)(\.faiss)?")
+
+
+def _write_vectors(path: Path, matrix: np.ndarray) -> None:
+    with open(path, "wb") as handle:
+        handle.write(matrix.tobytes())
 
 
 def live_folder(index_dir: str | Path) -> Path:
@@ -230,21 +286,28 @@ def _read_live(index_dir: Path, read):
 
 
 def _read_manifest_in(folder: Path) -> dict:
+    """The version's manifest: ``manifest.json`` as written; for format 3, the committed one in
+    the records (an update changes counts and the corpus fingerprint)."""
     path = folder / "manifest.json"
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        written = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise IndexNotFound(f"index version {folder} has no manifest.json: rebuild with `make index`") from None
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexIncompatible(f"{path} is unreadable ({exc}): rebuild with `make index`") from None
+    records = folder / store.RECORDS
+    if written.get("format_version") != 3 or not records.is_file():
+        return written
+    try:
+        return store.read_state(records)[2]
+    except Exception as exc:
+        raise IndexIncompatible(f"{records} is unreadable ({exc}): rebuild with `make index`") from None
 
 
 def _load_folder(index_dir: Path, folder: Path, model_fingerprint: str | None) -> IndexData:
-    import faiss
-
     manifest = _read_manifest_in(folder)
     rebuild = f"rebuild it: `rm -r {index_dir} && make index` (or `bot ingest --index {index_dir}`)"
-    if manifest.get("format_version") != FORMAT_VERSION:
+    if manifest.get("format_version") not in READABLE_FORMATS:
         raise IndexIncompatible(
             f"index at {index_dir} has format {manifest.get('format_version')}, this version "
             f"reads format {FORMAT_VERSION}: {rebuild}")
@@ -252,6 +315,42 @@ def _load_folder(index_dir: Path, folder: Path, model_fingerprint: str | None) -
         raise IndexIncompatible(
             f"index at {index_dir} was built with another embedding model "
             f"({manifest.get('model')} {manifest.get('model_fingerprint')}): {rebuild}")
+    if manifest["format_version"] == 2:
+        return _load_format_2(index_dir, folder, manifest, rebuild)
+    missing = [name for name in FILES_3 if not (folder / name).exists()]
+    if missing:
+        raise IndexNotFound(f"index at {index_dir} is incomplete (missing {', '.join(missing)}): {rebuild}")
+    snapshot = store.Snapshot(folder / store.RECORDS)
+    try:
+        dimension = int(manifest["dimension"])
+        if (folder / VECTORS).stat().st_size < snapshot.rows * dimension * 4:
+            raise IndexIncompatible(f"index at {index_dir}: {VECTORS} is shorter than its {snapshot.rows} rows: {rebuild}")
+        matrix = (np.memmap(folder / VECTORS, dtype=np.float32, mode="r", shape=(snapshot.rows, dimension))
+                  if snapshot.rows else np.zeros((0, dimension), dtype=np.float32))
+        spec = manifest.get("dense_index") or {"type": "flat"}
+        vectors = dense.load(folder, spec, matrix, snapshot.generation)
+        lexical_folder = folder / _lexical_name(snapshot.generation)
+        if lexical_folder.is_dir():
+            lexical = LexicalIndex.load(lexical_folder, mmap=snapshot.rows > dense.EXACT_UP_TO)
+        else:  # a writer was killed after its commit: catch up from the stored tokens
+            lexical = LexicalIndex.from_tokens(snapshot.tokens(), snapshot.live)
+        lexical.tokens = None
+        glossary = Glossary.load(folder / "glossary") if (folder / "glossary").is_dir() else None
+    except BaseException:
+        snapshot.close()
+        raise
+    if not (vectors.ntotal == snapshot.rows == lexical.size):
+        raise IndexIncompatible(
+            f"index at {index_dir} is inconsistent ({vectors.ntotal} vectors, {snapshot.rows} "
+            f"chunks, {lexical.size} keyword rows): {rebuild}")
+    live = None if snapshot.live.all() else snapshot.live
+    return IndexData(manifest, store.Documents(snapshot), store.ChunkRows(snapshot), vectors, lexical,
+                     glossary, matrix, live, snapshot)
+
+
+def _load_format_2(index_dir: Path, folder: Path, manifest: dict, rebuild: str) -> IndexData:
+    import faiss
+
     missing = [name for name in FILES if not (folder / name).exists()]
     if missing:
         raise IndexNotFound(f"index at {index_dir} is incomplete (missing {', '.join(missing)}): {rebuild}")
@@ -326,7 +425,7 @@ def _point(index_dir: Path, name: str) -> None:
     except BaseException:
         pending.unlink(missing_ok=True)
         raise
-    _fsync_folder(index_dir)
+    fsync_folder(index_dir)
 
 
 def _remove_stale(index_dir: Path) -> None:
@@ -341,12 +440,12 @@ def _remove_stale(index_dir: Path) -> None:
     for entry in index_dir.iterdir():
         name = entry.name
         stale = ((name.startswith("v-") and name != live) or name.startswith(".tmp-")
-                 or name.startswith(f"{CURRENT}.tmp-") or (live is not None and name in _OLD_LAYOUT))
+                 or name.startswith(f"{CURRENT}.tmp-") or (live is not None and (name in _OLD_LAYOUT or _GENERATION.fullmatch(name))))
         if stale:
-            _remove(entry)
+            disk.remove(entry)
     if live is not None or (index_dir / "manifest.json").is_file():
         for leftover in _legacy_leftovers(index_dir):
-            _remove(leftover)
+            disk.remove(leftover)
 
 
 def _legacy_leftovers(index_dir: Path) -> list[Path]:
@@ -358,38 +457,3 @@ def _legacy_leftovers(index_dir: Path) -> list[Path]:
         return []
 
 
-def _remove(path: Path) -> None:
-    try:
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
-    except OSError:
-        pass
-
-
-def _write_jsonl(path: Path, records) -> None:
-    with open(path, "w", encoding="utf-8") as handle:
-        for record in records:
-            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
-
-
-def _fsync_tree(folder: Path) -> None:
-    """fsync every file under ``folder``, then every folder (deepest first), so the names stick too."""
-    folders = [folder]
-    for path in sorted(folder.rglob("*")):
-        if path.is_dir():
-            folders.append(path)
-        elif path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    for path in reversed(folders):
-        _fsync_folder(path)
-
-
-def _fsync_folder(folder: Path) -> None:
-    handle = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)

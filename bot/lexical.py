@@ -145,6 +145,7 @@ def with_bigrams(sequence: list[str], skip=frozenset()) -> list[str]:
 
 # Joins a bigram's two tokens; no token holds it (kiwi splits punctuation off).
 BIGRAM_JOIN = "_"
+EMPTY_ROW = "\u2400"  # the one token of a row with none (or a removed one): no question holds it
 # BM25 parameters chosen on KorQuAD dev (docs/benchmarks.md): a lower length normalisation (b) and
 # term saturation (k1) than the textbook 1.2/0.75 suit passages of similar length with bigrams.
 BM25_K1, BM25_B = 0.9, 0.4
@@ -153,32 +154,68 @@ BM25_K1, BM25_B = 0.9, 0.4
 class LexicalIndex:
     """BM25 over the chunks' content morphemes and their bigrams; row i is chunk i."""
 
-    def __init__(self, retriever, size: int):
+    def __init__(self, retriever, size: int, tokens: list[list[str]] | None = None):
         self._bm25 = retriever
         self.size = size
+        # Each row's content tokens (no bigrams) when this index was built here; stored with the
+        # chunk records so that an update rebuilds the index without Kiwi.
+        self.tokens = tokens
 
     @classmethod
     def build(cls, texts: list[str]) -> "LexicalIndex":
         """Index passages (already joined with their titles by the caller)."""
-        import bm25s
+        return cls.from_tokens(tokens_many(texts))
 
-        corpus_tokens = [with_bigrams(t) for t in tokens_many(texts)]
-        # An empty passage still needs a row so that row i stays chunk i.
-        corpus_tokens = [t if t else ["\u2400"] for t in corpus_tokens]
+    @classmethod
+    def from_tokens(cls, rows: list[list[str]], live=None) -> "LexicalIndex":
+        """Index rows given as their content tokens (``tokens`` of each passage); a row that is
+        not ``live`` (bool per row) keeps its number but matches nothing."""
+        import bm25s
+        from bm25s.tokenization import Tokenized
+
+        vocabulary: dict[str, int] = {}
+        by_list: dict[int, list[int]] = {}  # a token list repeated by object (a scaled index) is converted once
+        empty = [vocabulary.setdefault(EMPTY_ROW, 0)]  # an empty or removed passage keeps its row
+        ids = []
+        for i, sequence in enumerate(rows):
+            if live is not None and not live[i]:
+                ids.append(empty)
+                continue
+            converted = by_list.get(id(sequence))
+            if converted is None:
+                converted = [vocabulary.setdefault(t, len(vocabulary)) for t in with_bigrams(sequence)] or empty
+                by_list[id(sequence)] = converted
+            ids.append(converted)
         retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        retriever.index(corpus_tokens, show_progress=False)
-        return cls(retriever, len(texts))
+        retriever.index(Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
+        return cls(retriever, len(rows), rows if isinstance(rows, list) else list(rows))
 
     def scores(self, query: str, extra_tokens: tuple[str, ...] = ()) -> np.ndarray:
         """BM25 score of every passage for the question (zeros when no token is known);
         ``extra_tokens`` are added as they are (an English question's Korean terms)."""
+        query_tokens = self.query_tokens(query, extra_tokens)
+        if not query_tokens:
+            return np.zeros(self.size, dtype=np.float32)
+        return self._relevance([self._bm25.vocab_dict[t] for t in query_tokens])
+
+    def _relevance(self, token_ids: list[int]) -> np.ndarray:
+        """Sum of the stored BM25 scores of the tokens (a repeated token counts again), per row.
+        A token's postings name each row once, so a plain indexed add is exact (and much faster at
+        a million rows than bm25s's ``np.add.at``)."""
+        stored = self._bm25.scores
+        data, indices, indptr = stored["data"], stored["indices"], stored["indptr"]
+        out = np.zeros(self.size, dtype=np.float32)
+        for token in token_ids:
+            start, end = int(indptr[token]), int(indptr[token + 1])
+            out[indices[start:end]] += data[start:end]
+        return out
+
+    def query_tokens(self, query: str, extra_tokens: tuple[str, ...] = ()) -> list[str]:
+        """The index tokens a question is scored on (``scores``; the Milvus backend sends the same)."""
         words = tokens(query)
         asked = [t for t in with_bigrams(words, FRAME_WORDS) if t in self._bm25.vocab_dict]
         query_tokens = [t for t in asked if t not in FRAME_WORDS] or asked
-        query_tokens += [t for t in extra_tokens if t in self._bm25.vocab_dict]
-        if not query_tokens:
-            return np.zeros(self.size, dtype=np.float32)
-        return np.asarray(self._bm25.get_scores(query_tokens), dtype=np.float32)
+        return query_tokens + [t for t in extra_tokens if t in self._bm25.vocab_dict]
 
     @property
     def vocabulary(self) -> list[str]:
@@ -206,11 +243,11 @@ class LexicalIndex:
         (folder / "lexical.json").write_text(json.dumps({"size": self.size}), encoding="utf-8")
 
     @classmethod
-    def load(cls, folder: str | Path) -> "LexicalIndex":
-        """Load what ``save`` wrote."""
+    def load(cls, folder: str | Path, mmap: bool = False) -> "LexicalIndex":
+        """Load what ``save`` wrote (``mmap``: the score arrays stay on disk, paged in as read)."""
         import bm25s
 
         folder = Path(folder)
         size = json.loads((folder / "lexical.json").read_text(encoding="utf-8"))["size"]
-        retriever = bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False)
+        retriever = bm25s.BM25.load(str(folder), allow_pickle=False, show_progress=False, mmap=mmap)
         return cls(retriever, size)

@@ -8,8 +8,13 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import dense
 from .index import IndexData
 from .records import Chunk, Hit
+
+# A filter that admits at most this many rows is searched exactly over them (a scan is cheaper
+# than an approximate search that may visit none of them).
+BRUTE_FORCE_UP_TO = 20_000
 
 
 @dataclass(frozen=True)
@@ -89,8 +94,8 @@ class HybridRetriever:
         self.candidates = candidates
         self.dense_weight = dense_weight
         self.fusion = fusion
-        self._matrix = (data.vectors.reconstruct_n(0, data.vectors.ntotal)
-                        if data.vectors.ntotal else np.zeros((0, data.vectors.d), np.float32))
+        self._matrix = data.vector_matrix()
+        self._filter_cache: dict[Filters, np.ndarray] = {}
 
     def search(self, query_vector: np.ndarray | None, question: str, k: int = 10,
                mode: str = "hybrid", filters: Filters | None = None,
@@ -100,19 +105,17 @@ class HybridRetriever:
         n = len(self.data.chunks)
         if n == 0:
             return []
-        mask = None
-        if filters:
-            mask = np.array([filters.admits(c) for c in self.data.chunks])
-            if not mask.any():
-                return []
+        mask = self._allowed(filters)
+        if mask is not None and not mask.any():
+            return []
         take = min(n, max(self.candidates, k * 3))
         dense_rows, dense_scores = (self._dense(query_vector, take, mask) if mode != "lexical"
                                     else (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)))
         lexical_all = (self.data.lexical.scores(question, extra_terms) if mode != "dense"
                        else np.zeros(n, np.float32))
-        if mask is not None:
+        if mask is not None and mode != "dense":
             lexical_all = np.where(mask, lexical_all, -1.0)
-        lexical_rows = _top(lexical_all, take)
+        lexical_rows = _top(lexical_all, take) if mode != "dense" else np.zeros(0, dtype=np.int64)
         lexical_rows = lexical_rows[lexical_all[lexical_rows] > 0]
         dense_rank = ranks_of(dense_rows)
         lexical_rank = ranks_of(lexical_rows)
@@ -127,23 +130,61 @@ class HybridRetriever:
             dense = self._matrix[rows] @ query_vector.reshape(-1)
             weight = self.dense_weight if dense_weight is None else dense_weight
             ranked = weighted_fusion(rows, dense, lexical_all[rows], weight)
-        hits = [Hit(self.data.chunks[row], score,
-                    {"dense": dense_rank.get(row, 0), "lexical": lexical_rank.get(row, 0)})
-                for row, score in ranked]
+        chunks = self._chunks([row for row, _ in ranked])
+        hits = [Hit(chunk, score, {"dense": dense_rank.get(row, 0), "lexical": lexical_rank.get(row, 0)})
+                for chunk, (row, score) in zip(chunks, ranked)]
         return dedupe(hits, k)
+
+    def _chunks(self, rows: list[int]) -> list[Chunk]:
+        """The chunks of ``rows`` (read in one go from an index whose records are on disk)."""
+        batch = getattr(self.data.chunks, "at", None)
+        return batch(rows) if batch else [self.data.chunks[row] for row in rows]
 
     def dense_scores(self, query_vector: np.ndarray, rows) -> np.ndarray:
         """Cosine of the question to the given chunk rows."""
         return self._matrix[np.asarray(rows, dtype=np.int64)] @ query_vector.reshape(-1)
 
+    def _allowed(self, filters: Filters | None) -> np.ndarray | None:
+        """Bool per row: live and admitted by ``filters`` (None: every row)."""
+        live = self.data.live
+        if not filters:
+            return live
+        cached = self._filter_cache.get(filters)
+        if cached is None:
+            snapshot = self.data.snapshot
+            if snapshot is not None:
+                keys, pairs = snapshot.filter_keys()
+                admitted = np.array([filters.admits(_Dated(date, source)) for date, source in pairs], dtype=bool)
+                cached = admitted[keys] if len(keys) else np.zeros(0, dtype=bool)
+            else:
+                cached = np.array([filters.admits(c) for c in self.data.chunks], dtype=bool)
+            if live is not None:
+                cached = cached & live
+            if len(self._filter_cache) > 64:
+                self._filter_cache.clear()
+            self._filter_cache[filters] = cached
+        return cached
+
     def _dense(self, query_vector: np.ndarray, take: int, mask) -> tuple[np.ndarray, np.ndarray]:
-        if mask is None:
-            scores, rows = self.data.vectors.search(query_vector.reshape(1, -1), take)
-            keep = rows[0] >= 0
-            return rows[0][keep].astype(np.int64), scores[0][keep]
-        all_scores = np.where(mask, self._matrix @ query_vector.reshape(-1), -np.inf)
-        rows = _top(all_scores, min(take, int(mask.sum())))
-        return rows, all_scores[rows]
+        if mask is not None and int(mask.sum()) <= BRUTE_FORCE_UP_TO:
+            admitted = np.flatnonzero(mask)
+            scores = np.asarray(self._matrix[admitted] @ query_vector.reshape(-1), dtype=np.float32)
+            best = _top(scores, min(take, len(admitted)))
+            return admitted[best], scores[best]
+        scores, rows = dense.search(self.data.vectors, query_vector, take, mask)
+        return rows, scores
+
+
+@dataclass(frozen=True)
+class _Dated:
+    """What ``Filters.admits`` reads of a chunk: its date and source."""
+
+    date: str
+    source: str
+
+    @property
+    def meta(self) -> dict:
+        return {"date": self.date, "source": self.source}
 
 
 def _top(scores: np.ndarray, take: int) -> np.ndarray:

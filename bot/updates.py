@@ -1,11 +1,13 @@
 """Incremental index updates: add or remove press releases without re-embedding the corpus.
 
-Only the new documents' passages go through the model; the vectors already in ``index.faiss`` are
-read back (``reconstruct_n``), the keyword index is rebuilt from the stored passage texts (cheap),
-chunk ids are renumbered so that row i is still chunk i, and a new version of the index is written
-with ``write_index``. The writers' lock (``bot.index.writing``) is held from the read to the
-pointer swap, so two processes updating one index never lose each other's change. Chunking
-follows the index's own manifest, so every passage of an index was cut the same way.
+Only the new documents' passages go through the model (and Kiwi). On a format-3 index the live
+version is updated in place (``bot.index.append``): new chunk rows and vectors are appended,
+removed documents' rows are marked as no longer live, in one SQLite transaction; the keyword index
+is rebuilt from the stored tokens. An older index is rewritten whole as a new version (``updated``
+then ``write_index``): vectors read back, chunk ids renumbered. The writers' lock
+(``bot.index.writing``) is held from the read to the commit, so two processes updating one index
+never lose each other's change. Chunking follows the index's own manifest, so every passage of an
+index was cut the same way.
 """
 from __future__ import annotations
 
@@ -17,9 +19,11 @@ import numpy as np
 
 from .chunking import split
 from .errors import BadDocument
+from . import index as index_files
 from .index import IndexData, load_index, passage_text, write_index, writing
-from .ingest import corpus_fingerprint
-from .lexical import LexicalIndex
+from .ingest import corpus_fingerprint, fingerprint_of
+from .lexical import LexicalIndex, tokens_many
+from .documents import content_hash
 from .records import Chunk, Document
 
 Encode = Callable[[list[str]], np.ndarray]
@@ -40,11 +44,11 @@ class UpdatedIndex:
 
 
 def stored_vectors(data: IndexData) -> np.ndarray:
-    """The passage vectors of a loaded index, row i = chunk i (read back from FAISS)."""
-    total = int(data.vectors.ntotal)
-    if total == 0:
-        return np.zeros((0, int(data.vectors.d)), dtype=np.float32)
-    return np.asarray(data.vectors.reconstruct_n(0, total), dtype=np.float32)
+    """The passage vectors of the live chunks of a loaded index, in row order (``data.live_chunks()``)."""
+    matrix = data.vector_matrix()
+    if data.live is None:
+        return np.asarray(matrix, dtype=np.float32)
+    return np.asarray(matrix[np.flatnonzero(data.live)], dtype=np.float32)
 
 
 def updated(data: IndexData, add: Sequence[Document] = (), remove: Collection[str] = (),
@@ -62,8 +66,9 @@ def updated(data: IndexData, add: Sequence[Document] = (), remove: Collection[st
     if len(set(new_ids)) != len(new_ids):
         raise BadDocument("two uploaded documents have the same id: rename one of the files")
     dropped = set(remove) | set(new_ids)
-    keep = np.array([c.doc_id not in dropped for c in data.chunks], dtype=bool)
-    kept_chunks = [c for c, kept in zip(data.chunks, keep) if kept]
+    live_chunks = data.live_chunks()
+    keep = np.array([c.doc_id not in dropped for c in live_chunks], dtype=bool)
+    kept_chunks = [c for c, kept in zip(live_chunks, keep) if kept]
     kept_vectors = stored_vectors(data)[keep]
 
     size = int(data.manifest.get("chunk_size", 400))
@@ -86,7 +91,7 @@ def updated(data: IndexData, add: Sequence[Document] = (), remove: Collection[st
     lexical = LexicalIndex.build([passage_text(c) for c in chunks])
     manifest = dict(data.manifest, corpus_fingerprint=corpus_fingerprint(documents))
     return UpdatedIndex(documents, chunks, vectors, lexical, manifest,
-                        added=len(new_chunks), removed=len(data.chunks) - len(kept_chunks),
+                        added=len(new_chunks), removed=len(live_chunks) - len(kept_chunks),
                         glossary=data.glossary)
 
 
@@ -101,6 +106,8 @@ def add_documents(index_dir: str | Path, documents: Sequence[Document], encode: 
             raise BadDocument(f"{document.path or document.doc_id}: the document has no text")
     with writing(index_dir):
         data = load_index(index_dir, model_fingerprint)
+        if _in_place(index_dir, data):
+            return _append(index_dir, data, documents, set(), encode)[0]
         result = updated(data, add=documents, encode=encode)
         _write(index_dir, result)
     return result.added
@@ -110,9 +117,54 @@ def remove_document(index_dir: str | Path, doc_id: str, model_fingerprint: str |
     """Remove one document and its passages from the index folder; returns passages removed."""
     with writing(index_dir):
         data = load_index(index_dir, model_fingerprint)
+        if _in_place(index_dir, data):
+            return _append(index_dir, data, [], {doc_id}, None)[1]
         result = updated(data, remove=[doc_id])
         _write(index_dir, result)
     return result.removed
+
+
+def _in_place(index_dir: str | Path, data: IndexData) -> bool:
+    """Whether ``data`` (the live index) is updated in place: a format-3 version behind ``CURRENT``
+    (an old-layout index is rewritten as a version instead)."""
+    return data.snapshot is not None and data.snapshot.path.parent != Path(index_dir).resolve()
+
+
+def _append(index_dir: str | Path, data: IndexData, add: list[Document], remove: set[str],
+            encode: Encode | None) -> tuple[int, int]:
+    """The in-place update of a format-3 index; returns (passages added, passages removed)."""
+    try:
+        missing = [doc_id for doc_id in remove if doc_id not in data.documents]
+        if missing:
+            raise BadDocument(f"no document {missing[0]!r} in the index")
+        new_ids = [doc.doc_id for doc in add]
+        if len(set(new_ids)) != len(new_ids):
+            raise BadDocument("two uploaded documents have the same id: rename one of the files")
+        dropped = {doc_id for doc_id in set(remove) | set(new_ids) if doc_id in data.documents}
+        removed = data.snapshot.live_rows_of(dropped)
+        size = int(data.manifest.get("chunk_size", 400))
+        overlap = int(data.manifest.get("chunk_overlap", 80))
+        first = len(data.chunks)
+        new_chunks: list[Chunk] = []
+        for document in add:
+            new_chunks.extend(split(document, size, overlap, first_chunk_id=first + len(new_chunks)))
+        live_after = int(data.live.sum() if data.live is not None else len(data.chunks)) - removed + len(new_chunks)
+        if live_after == 0:
+            raise BadDocument("an index needs at least one passage: this would remove the last one")
+        texts = [passage_text(c) for c in new_chunks]
+        if new_chunks and encode is None:
+            raise ValueError("new passages to embed but no encoder given")
+        vectors = (np.asarray(encode(texts), dtype=np.float32) if new_chunks
+                   else np.zeros((0, int(data.manifest["dimension"])), dtype=np.float32))
+        tokens = tokens_many(texts) if texts else []
+        hashes = {k: v for k, v in data.snapshot.content_hashes().items() if k not in dropped}
+        hashes.update({doc.doc_id: content_hash(doc.text) for doc in add})
+        manifest = dict(data.manifest, corpus_fingerprint=fingerprint_of(hashes), chunks=live_after,
+                        documents=len(hashes))
+        index_files.append(index_dir, data, add, new_chunks, vectors, tokens, dropped, manifest)
+        return len(new_chunks), removed
+    finally:
+        data.snapshot.close()
 
 
 def _write(index_dir: str | Path, result: UpdatedIndex) -> None:

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import shutil
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from bot.errors import IndexNotFound
 from bot.index import (CURRENT, LOCK, has_index, live_folder, load_index, passage_text, read_manifest,
                        write_index, writing)
 from bot.lexical import LexicalIndex
-from bot.updates import add_documents, remove_document, stored_vectors
+from bot.updates import add_documents, remove_document, stored_vectors, updated
 
 pytestmark = pytest.mark.slow
 
@@ -179,25 +180,33 @@ def forkserver():
 def _content(index_dir: Path) -> tuple:
     """What an index holds, every part of it: a mix of two versions differs from both."""
     data = load_index(index_dir)
-    assert {c.doc_id for c in data.chunks} == set(data.documents)
+    chunks = data.live_chunks()
+    assert {c.doc_id for c in chunks} == set(data.documents)
     vectors = stored_vectors(data)
+    keyword_rows = data.lexical.size if data.live is None else int(data.live.sum())
     return (tuple(sorted(data.documents)), data.manifest["corpus_fingerprint"],
-            tuple((c.doc_id, c.chunk_id, c.text) for c in data.chunks), vectors.round(5).tobytes(),
-            data.lexical.size, tuple(data.glossary.terms) if data.glossary else None)
+            tuple((c.doc_id, c.start, c.end, c.text) for c in chunks), vectors.round(5).tobytes(),
+            keyword_rows, tuple(data.glossary.terms) if data.glossary else None)
 
 
 def _rewrite(index_dir: Path) -> None:
     """The next write after a crash: write back what is live."""
     data = load_index(index_dir)
-    write_index(index_dir, list(data.documents.values()), data.chunks, stored_vectors(data),
-                data.lexical, data.manifest, data.glossary)
+    chunks = [replace(c, chunk_id=row) for row, c in enumerate(data.live_chunks())]
+    write_index(index_dir, list(data.documents.values()), chunks, stored_vectors(data),
+                LexicalIndex.build([passage_text(c) for c in chunks]), data.manifest, data.glossary)
 
 
 def _is_clean(index_dir: Path) -> bool:
-    """Only the pointer, the lock and the live version are left (nothing beside the folder either)."""
+    """Only the pointer, the lock and the live version are left (nothing beside the folder either),
+    and the live version holds one generation of its keyword index and no half-written file."""
     names = sorted(p.name for p in index_dir.iterdir())
     beside = [p for p in index_dir.parent.iterdir() if p.name.startswith(f".{index_dir.name}.")]
-    return names == sorted([CURRENT, LOCK, live_folder(index_dir).name]) and not beside
+    inside = [p.name for p in live_folder(index_dir).iterdir()]
+    half_written = [n for n in inside if n.startswith(".tmp-")]
+    generations = [n for n in inside if n.startswith("lexical")]
+    return (names == sorted([CURRENT, LOCK, live_folder(index_dir).name]) and not beside
+            and not half_written and len(generations) == 1)
 
 
 def _top_document(index_dir: Path, question: str, settings, embedder) -> str:
@@ -312,7 +321,7 @@ def test_the_next_write_removes_what_crashed_writers_left(pristine, tmp_path):
 
     names = sorted(p.name for p in index_dir.iterdir())
     assert names == sorted([CURRENT, LOCK, live_folder(index_dir).name, "notes.txt"])
-    assert live_folder(index_dir).name not in (live, "v-20200101T000000000000000Z-1-0000dead")
+    assert live_folder(index_dir).name == live  # a remove updates the live version in place
     assert sorted(p.name for p in tmp_path.iterdir()) == ["index"]
     assert set(_content(index_dir)[0]) == set(before[0]) - {"gwangju-gilab-mou-2020-11"}
 
@@ -367,11 +376,13 @@ def test_a_reader_whose_version_is_removed_mid_read_reads_the_new_one(pristine, 
     load_lexical = LexicalIndex.load
     swapped = []
 
-    def load_while_a_writer_swaps(folder):
+    def load_while_a_writer_swaps(folder, **options):
         if not swapped:  # the reader has read the manifest and the vectors of ``first``
             swapped.append(True)
-            remove_document(index_dir, "gwangju-gilab-mou-2020-11")  # a new version; ``first`` removed
-        return load_lexical(folder)
+            result = updated(load_index(index_dir), remove=["gwangju-gilab-mou-2020-11"])
+            write_index(index_dir, result.documents, result.chunks, result.vectors, result.lexical,
+                        result.manifest, result.glossary)  # a rebuild: a new version; ``first`` removed
+        return load_lexical(folder, **options)
 
     monkeypatch.setattr(LexicalIndex, "load", staticmethod(load_while_a_writer_swaps))
     data = load_index(index_dir)

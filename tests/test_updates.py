@@ -37,7 +37,7 @@ def test_add_and_remove_while_visitors_ask(corpus_index, embedder, settings, tmp
     index_dir = tmp_path / "index"
     shutil.copytree(corpus_index, index_dir)
     bot = Bot.load(index_dir, settings=settings, embedder=embedder)
-    chunks_before = len(bot.data.chunks)
+    chunks_before = bot.data.live_count
     fingerprint_before = bot.data.manifest["corpus_fingerprint"]
 
     stop = threading.Event()
@@ -58,7 +58,7 @@ def test_add_and_remove_while_visitors_ask(corpus_index, embedder, settings, tmp
     try:
         added = bot.add_documents([NEW_RELEASE])
         after_add = bot.ask(NEW_QUESTION)
-        chunks_after_add = len(bot.data.chunks)
+        chunks_after_add = bot.data.live_count
         bot.remove_document(NEW_RELEASE.doc_id)
     finally:
         stop.set()
@@ -77,12 +77,15 @@ def test_add_and_remove_while_visitors_ask(corpus_index, embedder, settings, tmp
     assert NEW_RELEASE.doc_id not in bot.documents
     assert all(c.doc_id != NEW_RELEASE.doc_id for c in after_remove.citations + after_remove.related)
     assert "17" not in after_remove.text
-    assert len(bot.data.chunks) == chunks_before
+    assert bot.data.live_count == chunks_before
 
     on_disk = load_index(index_dir)
-    assert on_disk.manifest["chunks"] == on_disk.vectors.ntotal == chunks_before
+    assert on_disk.manifest["chunks"] == on_disk.live_count == chunks_before
     assert on_disk.manifest["corpus_fingerprint"] == fingerprint_before
-    assert [c.chunk_id for c in on_disk.chunks] == list(range(chunks_before))
+    # Updated in place: the release's rows were appended, then marked removed; row i is still vector i.
+    assert on_disk.vectors.ntotal == len(on_disk.chunks) == on_disk.lexical.size == chunks_before + added
+    assert [c.chunk_id for c in on_disk.chunks] == list(range(chunks_before + added))
+    assert [c.chunk_id for c in on_disk.live_chunks()] == list(range(chunks_before))
 
 
 @pytest.mark.slow
@@ -94,7 +97,7 @@ def test_two_updates_at_once_are_serialised(corpus_index, embedder, settings, tm
     index_dir = tmp_path / "index"
     shutil.copytree(corpus_index, index_dir)
     bot = Bot.load(index_dir, settings=settings, embedder=embedder)
-    before = len(bot.data.chunks)
+    before = bot.data.live_count
     second = replace(NEW_RELEASE, doc_id="uploads/second", path="uploads/second.txt")
     results, errors = [], []
 
@@ -111,7 +114,7 @@ def test_two_updates_at_once_are_serialised(corpus_index, embedder, settings, tm
         thread.join()
     assert errors == []
     assert {NEW_RELEASE.doc_id, second.doc_id} <= set(bot.documents)
-    assert len(bot.data.chunks) == before + sum(results)
+    assert bot.data.live_count == before + sum(results)
     # The English-Korean glossary survives the update (English questions keep their Korean terms).
     reloaded = load_index(index_dir)
     assert reloaded.glossary is not None and reloaded.glossary.terms == bot.data.glossary.terms
