@@ -154,16 +154,37 @@ def lexicon_predicates(words) -> tuple[str, ...]:
 class Glossary:
     """Korean index terms with their (query-side) embeddings."""
 
-    def __init__(self, terms: list[str], vectors: np.ndarray):
+    def __init__(self, terms: list[str], vectors: np.ndarray, embedded: int | None = None):
         self.terms = terms
         self.vectors = vectors.astype(np.float32)
+        # How many of the terms the build that made this glossary embedded (the rest were reused).
+        self.embedded = len(terms) if embedded is None else embedded
 
     @classmethod
-    def build(cls, vocabulary, embedder, batch_size: int = 256) -> "Glossary":
-        """Embed every Hangul term (two syllables or more) of the keyword index."""
+    def build(cls, vocabulary, embedder, batch_size: int = 256,
+              reuse: "Glossary | None" = None) -> "Glossary":
+        """Embed every Hangul term (two syllables or more) of the keyword index.
+
+        Terms that ``reuse`` holds keep its vectors, so a rebuild embeds only the terms that are
+        new (a corpus rebuilt after a few documents changed has nearly the same vocabulary). The
+        caller passes only a glossary built with the same model and precision.
+        """
         terms = sorted(t for t in vocabulary if _HANGUL_TERM.match(t))
-        vectors = embedder.encode_queries(terms, batch_size=batch_size) if terms else np.zeros((0, 1), np.float32)
-        return cls(terms, vectors)
+        known = reuse.vectors_by_term() if reuse is not None and reuse.terms else {}
+        missing = [t for t in terms if t not in known]
+        fresh = embedder.encode_queries(missing, batch_size=batch_size) if missing else None
+        if not terms:
+            return cls(terms, np.zeros((0, 1), np.float32), 0)
+        dimension = fresh.shape[1] if fresh is not None else reuse.vectors.shape[1]
+        vectors = np.empty((len(terms), dimension), dtype=np.float32)
+        new_rows = iter(fresh if fresh is not None else ())
+        for row, term in enumerate(terms):
+            vectors[row] = known[term] if term in known else next(new_rows)
+        return cls(terms, vectors, len(missing))
+
+    def vectors_by_term(self) -> dict[str, np.ndarray]:
+        """Each term's vector (the rows of ``vectors``)."""
+        return dict(zip(self.terms, self.vectors))
 
     def translate(self, word_vectors: np.ndarray, threshold: float = 0.88, per_word: int = 2) -> list[str]:
         """Korean terms whose cosine to an English word is at least ``threshold`` (best first)."""

@@ -67,19 +67,32 @@ def _build_model(args) -> int:
 
 
 def _ingest(args) -> int:
+    from contextlib import nullcontext
+
     from .embedding import Embedder
     from .ingest import ingest
     from .model_build import model_fingerprint
 
     settings = _settings(args)
-    embedder = Embedder(settings.model_dir, settings.embed_precision)
-    report = ingest(args.corpus, settings.index_dir, embedder, settings,
-                    model_fingerprint(settings.model_dir), progress=not args.quiet,
-                    on_stage=lambda message: print(message, file=sys.stderr))
+    fingerprint = model_fingerprint(settings.model_dir)
+    if args.workers is not None or args.scheduler:
+        from .parallel import cluster_embedder
+
+        embedding = cluster_embedder(settings.model_dir, settings.embed_precision,
+                                     workers=args.workers, scheduler=args.scheduler)
+    else:
+        embedding = nullcontext(Embedder(settings.model_dir, settings.embed_precision))
+    with embedding as embedder:
+        report = ingest(args.corpus, settings.index_dir, embedder, settings, fingerprint,
+                        progress=not args.quiet, on_stage=lambda message: print(message, file=sys.stderr))
     formats = ", ".join(f"{n} {suffix}" for suffix, n in sorted(report.by_format.items()))
     print(f"indexed {report.documents} documents ({formats}) as {report.chunks} passages "
           f"into {report.index_dir} in {report.seconds:.1f} s "
           f"({report.chunks_per_second:.1f} chunks/s; embedding {report.embed_seconds:.1f} s)")
+    stages = ", ".join(f"{name} {seconds:.1f} s" for name, seconds in report.stages.items())
+    print(f"stages: {stages}; embedded {report.passages_embedded} of {report.chunks} passages and "
+          f"{report.glossary_embedded} of {report.glossary_terms} glossary terms (the rest: reused "
+          f"from the index replaced)")
     for skipped in report.skipped:
         print(f"skipped {skipped.path}: {skipped.reason}", file=sys.stderr)
     if report.skipped:
@@ -186,6 +199,11 @@ def _parser() -> argparse.ArgumentParser:
     p = command("ingest", _ingest, "build the index from a corpus folder")
     p.add_argument("corpus", nargs="?", type=Path, default=Path("corpus"))
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    parallel = p.add_mutually_exclusive_group()
+    parallel.add_argument("--workers", type=int, metavar="N",
+                          help="embed on a local Dask cluster of N worker processes")
+    parallel.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                          help="embed on the workers of a running Dask cluster (each must read --model's folder)")
 
     p = command("index-stale", _is_stale, "exit 0 when the index must be (re)built")
     p.add_argument("corpus", nargs="?", type=Path, default=Path("corpus"))

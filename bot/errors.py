@@ -32,3 +32,12 @@ class BadArgument(BotError, ValueError):
 
 class BadSettings(BotError):
     """A setting has a value the product cannot work with."""
+
+
+class IndexBackendUnavailable(BotError):
+    """The configured search server (``index_backend = milvus``) cannot be reached or refused a request."""
+
+
+class ClusterUnavailable(BotError):
+    """The Dask cluster of a parallel ingestion (``bot ingest --workers/--scheduler``) cannot be
+    started or reached, or has no worker."""
