@@ -67,11 +67,16 @@ class Bot:
         return cls(embedder, data, settings, reader)
 
     def _install(self, data: IndexData) -> None:
-        retriever = HybridRetriever(data, self.settings.candidates, self.settings.dense_weight)
+        if self.settings.index_backend == "milvus":
+            from .milvus_backend import MilvusRetriever  # pymilvus only when asked for
+
+            previous = getattr(self, "retriever", None)
+            retriever = MilvusRetriever(data, getattr(previous, "client", None) or self.settings.milvus_uri,
+                                        candidates=self.settings.candidates, dense_weight=self.settings.dense_weight)
+        else:
+            retriever = HybridRetriever(data, self.settings.candidates, self.settings.dense_weight)
         retrieval = Retrieval(retriever, self.embedder, self.settings)
-        by_document: dict[str, list] = {}
-        for chunk in data.chunks:
-            by_document.setdefault(chunk.doc_id, []).append(chunk)
+        by_document = _ChunksByDocument(data)
         with self._lock:
             self.data, self.retriever, self.retrieval = data, retriever, retrieval
             self._noun_cache: dict[str, tuple[frozenset[str], str]] = {}
@@ -444,3 +449,22 @@ def _passage_citation(hit: Hit) -> Citation:
     return Citation(doc_id=chunk.doc_id, title=chunk.meta.get("title", ""), date=chunk.meta.get("date"),
                     source=chunk.meta.get("source"), quote=chunk.text, start=chunk.start,
                     end=chunk.end, score=round(float(hit.score), 4), url=chunk.meta.get("url"))
+
+
+class _ChunksByDocument:
+    """doc_id -> its live chunks in row order, read once per document (``.get`` like a dict)."""
+
+    def __init__(self, data: IndexData):
+        self._data = data
+        self._cache: dict[str, list] = {}
+
+    def get(self, doc_id: str, default=None):
+        found = self._cache.get(doc_id)
+        if found is None:
+            found = self._data.chunks_of(doc_id) if doc_id in self._data.documents else None
+            if found is None:
+                return default
+            if len(self._cache) > 4096:
+                self._cache.clear()
+            self._cache[doc_id] = found
+        return found

@@ -105,6 +105,10 @@ class Settings:
     # Kakao i Open Builder gives a skill 5 s in all; an answer not ready after this many seconds is
     # replaced by "send it again", and the retry gets the answer computed meanwhile.
     kakao_answer_seconds: float = 3.5
+    # Where the hybrid search runs: "local" (FAISS and bm25s in this process) or "milvus" (a Milvus
+    # server at milvus_uri, e.g. http://127.0.0.1:19530, shared by replicas; docs/scale-out.md).
+    index_backend: str = "local"
+    milvus_uri: str | None = None
 
     def __post_init__(self) -> None:
         if self.chunk_size < 50:
@@ -147,6 +151,11 @@ class Settings:
         if not 0.5 <= self.kakao_answer_seconds <= 4.5:
             raise BadSettings(f"kakao_answer_seconds ({self.kakao_answer_seconds}) must be from 0.5 to 4.5: "
                               "Kakao waits 5 s for the whole reply")
+        if self.index_backend not in ("local", "milvus"):
+            raise BadSettings(f"index_backend ({self.index_backend!r}) must be local or milvus")
+        if self.index_backend == "milvus" and not (self.milvus_uri or "").startswith(("http://", "https://", "tcp://")):
+            raise BadSettings(f"index_backend=milvus needs milvus_uri, a server address like "
+                              f"http://127.0.0.1:19530 (not {self.milvus_uri!r}); or set index_backend=local")
         if self.max_question_chars < 10:
             raise BadSettings(f"max_question_chars ({self.max_question_chars}) is too small")
 
