@@ -172,7 +172,7 @@ def _measure(index_dir: str, queries: list[str], query_vectors: np.ndarray, k: i
     matrix = data.vector_matrix()
     found = []
     for vector in query_vectors[:recall_queries]:
-        exact = _exact_top(matrix, vector, k)
+        exact = _exact_top(matrix, vector, k, data.live)
         _, approximate = dense.search(data.vectors, vector, k, data.live)
         found.append(len(set(exact.tolist()) & set(approximate.tolist())) / k)
     result[f"dense_recall_at_{k}"] = round(float(np.mean(found)), 4)
@@ -185,7 +185,7 @@ def _measure(index_dir: str, queries: list[str], query_vectors: np.ndarray, k: i
 def _nprobe_sweep(data: IndexData, query_vectors: np.ndarray, k: int) -> list[dict]:
     """Dense recall@k and search p95 of the IVF index at several ``nprobe`` (to choose it)."""
     matrix, index, chosen = data.vector_matrix(), data.vectors, int(data.vectors.nprobe)
-    exact = [set(_exact_top(matrix, v, k).tolist()) for v in query_vectors]
+    exact = [set(_exact_top(matrix, v, k, data.live).tolist()) for v in query_vectors]
     sweep = []
     for nprobe in sorted({max(1, index.nlist // d) for d in (64, 32, 16, 8, 4)}):
         index.nprobe = nprobe
@@ -201,10 +201,13 @@ def _nprobe_sweep(data: IndexData, query_vectors: np.ndarray, k: int) -> list[di
     return sweep
 
 
-def _exact_top(matrix: np.ndarray, vector: np.ndarray, k: int, block: int = 131_072) -> np.ndarray:
-    """Rows of the ``k`` highest inner products, by a scan of every row."""
+def _exact_top(matrix: np.ndarray, vector: np.ndarray, k: int, live: np.ndarray | None = None,
+               block: int = 131_072) -> np.ndarray:
+    """Live rows of the ``k`` highest inner products, by a scan of every row."""
     scores = np.empty(len(matrix), dtype=np.float32)
     for start in range(0, len(matrix), block):
         scores[start:start + block] = np.asarray(matrix[start:start + block]) @ vector.reshape(-1)
+    if live is not None:
+        scores[~live] = -np.inf
     best = np.argpartition(-scores, k - 1)[:k]
     return best[np.argsort(-scores[best])]
