@@ -95,8 +95,8 @@ def test_dask_ingest_builds_the_same_index_as_one_process(dask_scheduler, small_
     assert parallel.manifest["corpus_fingerprint"] == one.manifest["corpus_fingerprint"]
     rows = lambda data: [(c.doc_id, c.chunk_id, c.start, c.end, c.text) for c in data.chunks]  # noqa: E731
     assert rows(parallel) == rows(one)
-    # Workers batch the passages as one process does: the vectors came out equal when measured.
-    np.testing.assert_allclose(parallel.vector_matrix(), one.vector_matrix(), atol=1e-3)
+    # Workers batch the passages as one process does; another thread count sums in another order.
+    np.testing.assert_allclose(parallel.vector_matrix(), one.vector_matrix(), atol=vector_atol(embedder))
     for query in KEYWORD_QUERIES:
         scores = one.lexical.scores(query)
         assert scores.max() > 0, query
@@ -110,6 +110,12 @@ def test_dask_ingest_builds_the_same_index_as_one_process(dask_scheduler, small_
     assert not answer.refused, answer
     assert "지아이랩" in answer.text
     assert answer.citations[0].doc_id == next(c.doc_id for c in one.chunks if "지아이랩" in c.text)
+
+
+def vector_atol(embedder) -> float:
+    """How far two computations of one vector may differ: float32 agreed within 1e-3; bfloat16 on
+    a CPU with AMX differed by up to 1.02e-3 between a worker's threads and this process's."""
+    return 3e-3 if embedder.precision == "bfloat16" else 1e-3
 
 
 def test_blocks_spread_over_both_workers_come_back_in_order(dask_scheduler, small_corpus, embedder, model_dir):
@@ -126,7 +132,7 @@ def test_blocks_spread_over_both_workers_come_back_in_order(dask_scheduler, smal
             vectors = cluster.encode_passages(texts, batch_size=2)
     assert len(stream.data) == -(-len(texts) // 2)
     assert len({task["worker"] for task in stream.data}) == 2
-    np.testing.assert_allclose(vectors, embedder.encode_passages(texts, batch_size=2), atol=1e-3)
+    np.testing.assert_allclose(vectors, embedder.encode_passages(texts, batch_size=2), atol=vector_atol(embedder))
     assert (vectors * embedder.encode_passages(texts)).sum(axis=1).min() > 0.999
 
 
@@ -178,7 +184,7 @@ def test_a_rebuild_embeds_only_new_passages_and_glossary_terms(small_corpus, tmp
     assert grown.glossary_embedded == len(new_terms) < grown.glossary_terms
     # The seed's passages now come first: every other passage kept its vector under its new row.
     fresh = embedder.encode_passages(seed_passages)
-    np.testing.assert_allclose(latest.vector_matrix()[:len(seed_passages)], fresh, atol=1e-3)
+    np.testing.assert_allclose(latest.vector_matrix()[:len(seed_passages)], fresh, atol=vector_atol(embedder))
     np.testing.assert_array_equal(latest.vector_matrix()[len(seed_passages):], built.vector_matrix())
 
     # Another model's or precision's vectors are never reused.
