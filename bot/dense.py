@@ -20,7 +20,8 @@ import numpy as np
 
 EXACT_UP_TO = 100_000
 LISTS_PER_SQRT_ROW = 4  # nlist = 4 * sqrt(rows), the FAISS guideline for IVF
-PROBE_SHARE = 1 / 16  # nprobe = nlist / 16: the share of lists one search visits
+PROBE_SHARE = 1 / 16  # nprobe = nlist / 16: the share of lists one search visits ...
+MIN_PROBES = 256  # ... but never fewer lists than this (all of them if there are fewer)
 TRAIN_PER_LIST = 40  # k-means training points per list (FAISS warns below 39)
 _FILE = re.compile(r"dense-g(\d+)\.faiss")
 
@@ -30,7 +31,7 @@ def plan(rows: int, exact_up_to: int = EXACT_UP_TO) -> dict:
     if rows <= exact_up_to:
         return {"type": "flat"}
     nlist = int(2 ** round(math.log2(LISTS_PER_SQRT_ROW * math.sqrt(rows))))
-    return {"type": "ivf", "nlist": nlist, "nprobe": max(1, int(nlist * PROBE_SHARE))}
+    return {"type": "ivf", "nlist": nlist, "nprobe": min(nlist, max(MIN_PROBES, int(nlist * PROBE_SHARE)))}
 
 
 def build(matrix: np.ndarray, spec: dict, seed: int = 13):
