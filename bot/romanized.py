@@ -101,17 +101,34 @@ def readings(word: str) -> list[str]:
     return ["".join(p) for p in product(*per_piece)]
 
 
+_HANGUL_WORD = re.compile(r"[가-힣]{2,}")
+_PREFIX_SYLLABLES = (2, 6)
+
+
+def hangul_words(text: str) -> set[str]:
+    """The distinct Hangul runs of two syllables or more in ``text`` (the words prefixes come from)."""
+    return set(_HANGUL_WORD.findall(text))
+
+
+def word_prefixes(words) -> set[str]:
+    """The beginnings (two to six syllables) of ``words``."""
+    low, high = _PREFIX_SYLLABLES
+    return {word[:n] for word in words for n in range(low, min(high, len(word)) + 1)}
+
+
 class NamePrefixes:
     """The beginnings (two to six syllables) of every Hangul word of a corpus: 문재인 of 문재인은,
-    연평 of 연평도. A reading is kept only when some word of the corpus begins with it."""
+    연평 of 연평도. A reading is kept only when some word of the corpus begins with it.
 
-    def __init__(self, texts):
-        prefixes: set[str] = set()
-        for text in texts:
-            for run in re.findall(r"[가-힣]{2,}", text):
-                for n in range(2, min(6, len(run)) + 1):
-                    prefixes.add(run[:n])
-        self._prefixes = prefixes
+    Built from the corpus's texts, or from ``prefixes`` an index stored when it was written."""
+
+    def __init__(self, texts=(), prefixes=None):
+        if prefixes is None:
+            words: set[str] = set()
+            for text in texts:
+                words.update(_HANGUL_WORD.findall(text))
+            prefixes = word_prefixes(words)
+        self._prefixes = set(prefixes)
 
     def __contains__(self, hangul: str) -> bool:
         return hangul in self._prefixes

@@ -30,7 +30,7 @@ def add_scale_command(kinds) -> None:
     s.add_argument("--work", type=Path, help="folder for the scaled indexes (default: a temporary one)")
     s.add_argument("--keep", action="store_true", help="keep the scaled indexes")
     s.add_argument("--reuse", action="store_true",
-                   help="measure an index --keep left in --work again instead of building it")
+                   help="measure an index --keep left in --work again instead of building it (and keep it)")
     s.add_argument("--exact-up-to", type=int, default=None, metavar="N",
                    help="largest index searched exactly (default: bot.dense.EXACT_UP_TO)")
     s.add_argument("--sigma", type=float, default=0.01, help="noise per dimension added to copied vectors")
@@ -85,7 +85,7 @@ def _bench_scale(args) -> int:
                 print(json.dumps(row, ensure_ascii=False), flush=True)
             else:
                 _print_row(row)
-            if not args.keep:
+            if not (args.keep or args.reuse):  # an index measured again is kept for the next time
                 shutil.rmtree(index_dir, ignore_errors=True)
     finally:
         if not args.keep and args.work is None:

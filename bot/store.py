@@ -9,6 +9,12 @@ a consistent view while a writer commits beside it, until it reloads.
 
 Tokens: each chunk row keeps its keyword-index tokens (the Kiwi morphemes and bigrams that
 ``bot.lexical`` made), so the keyword index is rebuilt after an update without Kiwi.
+
+Name prefixes: the beginnings of every Hangul word of every document added (``bot.romanized``
+reads English spellings of Korean names against them), stored as documents are inserted so that
+loading does not read every document. A removed document's prefixes stay: the set only decides
+which readings of a romanised name are worth searching for. A database written before the table
+existed has none, and its loader computes them from the documents.
 """
 from __future__ import annotations
 
@@ -22,6 +28,7 @@ import numpy as np
 
 from .documents import content_hash, document_from_json, document_to_json
 from .records import Chunk, Document
+from .romanized import hangul_words, word_prefixes
 
 RECORDS = "records.sqlite"
 TOKEN_SEPARATOR = "\x1f"  # Kiwi keeps some compounds as one token with a space: not a separator
@@ -36,6 +43,7 @@ CREATE TABLE chunks (row INTEGER PRIMARY KEY, doc_id TEXT NOT NULL, start_at INT
                      date TEXT, source TEXT, tokens TEXT NOT NULL, live INTEGER NOT NULL DEFAULT 1);
 CREATE INDEX chunks_doc ON chunks (doc_id);
 CREATE TABLE state (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE name_prefixes (prefix TEXT PRIMARY KEY) WITHOUT ROWID;
 """
 
 
@@ -210,6 +218,13 @@ class Snapshot:
         """How many live chunk rows the given documents hold."""
         return sum(len(self.chunks_of(doc_id)) for doc_id in doc_ids)
 
+    def name_prefixes(self) -> set[str] | None:
+        """The stored name prefixes (see the module docstring); None for a database without them."""
+        with self._lock:
+            if not _has_table(self._connection, "name_prefixes"):
+                return None
+            return {prefix for (prefix,) in self._connection.execute("SELECT prefix FROM name_prefixes")}
+
     def has_document(self, doc_id: str) -> bool:
         return doc_id in self._doc_rows
 
@@ -291,15 +306,25 @@ def _connect(path: str | Path, readonly: bool = False) -> sqlite3.Connection:
 
 def _insert_documents(connection: sqlite3.Connection, documents) -> int:
     count = 0
+    words: set[str] = set()
 
     def records():
         nonlocal count
         for d in documents:
             count += 1
+            words.update(hangul_words(d.text))
             yield d.doc_id, json.dumps(document_to_json(d), ensure_ascii=False), content_hash(d.text)
 
     connection.executemany("INSERT INTO documents (doc_id, record, content_hash) VALUES (?, ?, ?)", records())
+    if _has_table(connection, "name_prefixes"):
+        connection.executemany("INSERT OR IGNORE INTO name_prefixes (prefix) VALUES (?)",
+                               ((p,) for p in sorted(word_prefixes(words))))
     return count
+
+
+def _has_table(connection: sqlite3.Connection, name: str) -> bool:
+    return connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                              (name,)).fetchone() is not None
 
 
 def _insert_chunks(connection: sqlite3.Connection, chunks, tokens, first_row: int) -> int:

@@ -49,7 +49,10 @@ class Retrieval:
 
     def __init__(self, retriever, embedder, settings):
         self.retriever, self.embedder, self.settings = retriever, embedder, settings
-        names = NamePrefixes(d.text for d in retriever.data.documents.values())
+        data = retriever.data
+        stored = data.snapshot.name_prefixes() if data.snapshot is not None else None
+        names = NamePrefixes(prefixes=stored) if stored is not None else NamePrefixes(
+            d.text for d in data.documents.values())
         self.read_names = lru_cache(maxsize=512)(lambda q: tuple(read_names(q, names, _NOT_NAMES)))
 
     def __call__(self, query: Query, k: int, filters: Filters | None = None,
