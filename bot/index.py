@@ -333,7 +333,7 @@ def _load_folder(index_dir: Path, folder: Path, model_fingerprint: str | None) -
         if lexical_folder.is_dir():
             lexical = LexicalIndex.load(lexical_folder, mmap=snapshot.rows > dense.EXACT_UP_TO)
         else:  # a writer was killed after its commit: catch up from the stored tokens
-            lexical = LexicalIndex.from_tokens(snapshot.tokens(), snapshot.live)
+            lexical = LexicalIndex.from_tokens(snapshot.iter_tokens(), snapshot.live, keep=False)
         lexical.tokens = None
         glossary = Glossary.load(folder / "glossary") if (folder / "glossary").is_dir() else None
     except BaseException:

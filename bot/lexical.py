@@ -167,28 +167,41 @@ class LexicalIndex:
         return cls.from_tokens(tokens_many(texts))
 
     @classmethod
-    def from_tokens(cls, rows: list[list[str]], live=None) -> "LexicalIndex":
+    def from_tokens(cls, rows, live=None, keep: bool = True) -> "LexicalIndex":
         """Index rows given as their content tokens (``tokens`` of each passage); a row that is
-        not ``live`` (bool per row) keeps its number but matches nothing."""
+        not ``live`` (bool per row) keeps its number but matches nothing. ``rows`` may be an
+        iterator (the stored tokens of a large index, read one row at a time); with ``keep``
+        false the token lists are not kept on the index, so only their ids are held at once."""
+        import gc
+
         import bm25s
         from bm25s.tokenization import Tokenized
 
         vocabulary: dict[str, int] = {}
         by_list: dict[int, list[int]] = {}  # a token list repeated by object (a scaled index) is converted once
         empty = [vocabulary.setdefault(EMPTY_ROW, 0)]  # an empty or removed passage keeps its row
-        ids = []
-        for i, sequence in enumerate(rows):
-            if live is not None and not live[i]:
-                ids.append(empty)
-                continue
-            converted = by_list.get(id(sequence))
-            if converted is None:
-                converted = [vocabulary.setdefault(t, len(vocabulary)) for t in with_bigrams(sequence)] or empty
-                by_list[id(sequence)] = converted
-            ids.append(converted)
-        retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
-        retriever.index(Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
-        return cls(retriever, len(rows), rows if isinstance(rows, list) else list(rows))
+        ids, kept = [], []
+        collecting = gc.isenabled()
+        gc.disable()  # millions of small lists, none in a cycle: the collector would only walk them
+        try:
+            for i, sequence in enumerate(rows):
+                if keep:
+                    kept.append(sequence)
+                if live is not None and not live[i]:
+                    ids.append(empty)
+                    continue
+                converted = by_list.get(id(sequence)) if keep else None  # ids of freed lists are reused
+                if converted is None:
+                    converted = [vocabulary.setdefault(t, len(vocabulary)) for t in with_bigrams(sequence)] or empty
+                    if keep:
+                        by_list[id(sequence)] = converted
+                ids.append(converted)
+            retriever = bm25s.BM25(k1=BM25_K1, b=BM25_B)
+            retriever.index(Tokenized(ids=ids, vocab=vocabulary), show_progress=False)
+        finally:
+            if collecting:
+                gc.enable()
+        return cls(retriever, len(ids), kept if keep else None)
 
     def scores(self, query: str, extra_tokens: tuple[str, ...] = ()) -> np.ndarray:
         """BM25 score of every passage for the question (zeros when no token is known);

@@ -185,10 +185,14 @@ class Snapshot:
 
     def tokens(self) -> list[list[str]]:
         """Every row's keyword tokens, row order (a dead row's too: rows keep their numbers)."""
+        return list(self.iter_tokens())
+
+    def iter_tokens(self):
+        """``tokens`` one row at a time (the snapshot is held for the whole iteration)."""
         with self._lock:
-            found = self._connection.execute(
-                "SELECT tokens FROM chunks WHERE row < ? ORDER BY row", (self.rows,)).fetchall()
-        return [t.split(TOKEN_SEPARATOR) if t else [] for (t,) in found]
+            cursor = self._connection.execute("SELECT tokens FROM chunks WHERE row < ? ORDER BY row", (self.rows,))
+            for (t,) in cursor:
+                yield t.split(TOKEN_SEPARATOR) if t else []
 
     def filter_keys(self) -> tuple[np.ndarray, list[tuple[str, str]]]:
         """Each row's (date, source) as an index into a list of the distinct pairs (read once)."""
