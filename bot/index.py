@@ -62,6 +62,7 @@ from .errors import IndexIncompatible, IndexNotFound
 from .bilingual import Glossary
 from .lexical import LexicalIndex, tokens_many
 from .records import Chunk, Document
+from .romanized import NamePrefixes
 
 FORMAT_VERSION = 3  # 2: the keyword index holds bigrams; 3: records in SQLite, vectors appended
 READABLE_FORMATS = (2, 3)
@@ -105,6 +106,14 @@ class IndexData:
         if self.snapshot is not None:
             return self.snapshot.chunks_of(doc_id)
         return [c for c in self.chunks if c.doc_id == doc_id]
+
+    def name_prefixes(self) -> NamePrefixes:
+        """The Hangul word prefixes romanised names are read against: stored with a format-3
+        index's records, else (an older index) computed from its documents."""
+        stored = self.snapshot.name_prefixes() if self.snapshot is not None else None
+        if stored is not None:
+            return NamePrefixes(prefixes=stored)
+        return NamePrefixes(d.text for d in self.documents.values())
 
     def vector_matrix(self) -> np.ndarray:
         """Every row's vector (row i = chunk i)."""

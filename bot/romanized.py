@@ -126,9 +126,9 @@ class NamePrefixes:
         if prefixes is None:
             words: set[str] = set()
             for text in texts:
-                words.update(_HANGUL_WORD.findall(text))
+                words |= hangul_words(text)
             prefixes = word_prefixes(words)
-        self._prefixes = set(prefixes)
+        self._prefixes = prefixes if isinstance(prefixes, (set, frozenset)) else set(prefixes)
 
     def __contains__(self, hangul: str) -> bool:
         return hangul in self._prefixes

@@ -16,7 +16,7 @@ from ..language import EN_STOP, MONTHS_AND_DAYS
 from ..lexical import BIGRAM_JOIN, tokens, with_bigrams
 from ..records import Hit
 from ..retrieval import Filters
-from ..romanized import NamePrefixes, read_names
+from ..romanized import read_names
 from .query import Query, language_of
 
 # English words that are not romanised Korean names: the question words, the lexicon's words,
@@ -49,10 +49,7 @@ class Retrieval:
 
     def __init__(self, retriever, embedder, settings):
         self.retriever, self.embedder, self.settings = retriever, embedder, settings
-        data = retriever.data
-        stored = data.snapshot.name_prefixes() if data.snapshot is not None else None
-        names = NamePrefixes(prefixes=stored) if stored is not None else NamePrefixes(
-            d.text for d in data.documents.values())
+        names = retriever.data.name_prefixes()
         self.read_names = lru_cache(maxsize=512)(lambda q: tuple(read_names(q, names, _NOT_NAMES)))
 
     def __call__(self, query: Query, k: int, filters: Filters | None = None,
