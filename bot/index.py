@@ -182,14 +182,6 @@ def write_index(index_dir: str | Path, documents: list[Document], chunks: list[C
     return index_dir
 
 
-def appendable(index_dir: str | Path) -> bool:
-    """Whether the live version can take an in-place update (format 3; older ones are rewritten)."""
-    try:
-        return (live_folder(index_dir) / store.RECORDS).is_file()
-    except (IndexNotFound, IndexIncompatible):
-        return False
-
-
 def append(index_dir: str | Path, data: "IndexData", documents: list[Document], chunks: list[Chunk],
            vectors: np.ndarray, tokens: list[list[str]], remove: set[str], manifest: dict) -> None:
     """Update the live version in place (see the module docstring): ``chunks`` continue the rows of
@@ -266,14 +258,8 @@ def load_index(index_dir: str | Path, model_fingerprint: str | None = None) -> I
     return _read_live(index_dir, lambda folder: _load_folder(index_dir, folder, model_fingerprint))
 
 
-def chunk_to_json(chunk: Chunk) -> dict:
-    """A chunk as stored in ``chunks.jsonl`` (its meta is the document's, kept in documents.jsonl)."""
-    return {"doc_id": chunk.doc_id, "chunk_id": chunk.chunk_id, "start": chunk.start,
-            "end": chunk.end, "text": chunk.text, "meta": dict(chunk.meta)}
-
-
 def chunk_from_json(record: dict) -> Chunk:
-    """Inverse of ``chunk_to_json``."""
+    """A chunk as format 2 stored it in ``chunks.jsonl``."""
     return Chunk(doc_id=record["doc_id"], chunk_id=record["chunk_id"], text=record["text"],
                  start=record["start"], end=record["end"], meta=record.get("meta") or {})
 

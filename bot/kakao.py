@@ -21,7 +21,6 @@ from .records import Answer, Citation
 
 VERSION = "2.0"
 MAX_TEXT_CHARS = 1000
-MAX_OUTPUTS = 3
 MAX_QUICK_REPLIES = 10
 MAX_LABEL_CHARS = 14
 # The skill request is Kakao's; these bound what a forged one can make the server hold.
