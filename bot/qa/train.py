@@ -113,9 +113,11 @@ def gold_scores(reader: Reader, examples: list[Example]) -> dict:
                                           for p, e in zip(predictions, examples)), 4)}
 
 
-def choose_threshold(reader: Reader, answerable: list[Example], negatives: list[Example]) -> dict:
+def choose_threshold(reader: Reader, answerable: list[Example], negatives: list[Example],
+                     fixed: float | None = None) -> dict:
     """The no-answer margin threshold that gets most pairs right: an answerable pair is right when
-    answered with a span of character-F1 >= 0.5, an unanswerable one when refused."""
+    answered with a span of character-F1 >= 0.5, an unanswerable one when refused (``fixed``:
+    only count how many a given threshold gets right)."""
     pos = reader.read_examples(answerable, n_best=1)
     neg = reader.read_examples(negatives, n_best=1)
     pos_margin = np.array([r.best.margin if r.best else -1e9 for r in pos])
@@ -123,7 +125,7 @@ def choose_threshold(reader: Reader, answerable: list[Example], negatives: list[
                          for r, e in zip(pos, answerable)])
     neg_margin = np.array([r.best.margin if r.best else -1e9 for r in neg])
     best = None
-    for threshold in np.arange(-10.0, 10.01, 0.25):
+    for threshold in [fixed] if fixed is not None else np.arange(-10.0, 10.01, 0.25):
         right = int(((pos_margin >= threshold) & pos_good).sum() + (neg_margin < threshold).sum())
         if best is None or right > best[1]:
             best = (float(threshold), right)
@@ -247,7 +249,9 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
         meta["lora_scale"] = "2.0"  # lora_alpha / rank
     save_file(tensors, str(out_file), metadata=meta)
     log("evaluating")
-    result = evaluate(base_dir, out_file, sets, negatives_of["korquad_tune"], config.eval_limit)
+    en_negatives = _cached_negatives("tydi_en_dev", sets["tydi_en_dev"], sets["tydi_en_dev"], embedder,
+                                     cache_dir, log)
+    result = evaluate(base_dir, out_file, sets, negatives_of["korquad_tune"], config.eval_limit, en_negatives)
     result.update({
         "config": asdict(config), "training_windows": len(kept), "batches_done": done,
         "batches_planned": total, "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
@@ -304,7 +308,7 @@ base encoder in seconds (`bot/qa/assemble.py`) into `models/reader/`.
 | TyDi QA GoldP Korean train | {result['data']['tydi_ko']:,} | train | Apache-2.0 (passages: Wikipedia, CC BY-SA) |
 | TyDi QA GoldP English train | {result['data'].get('tydi_en', 0):,} | train | Apache-2.0 (passages: Wikipedia, CC BY-SA) |
 | XQuAD English | {result['data'].get('xquad_en', 0):,} | train | CC BY-SA 4.0 |
-| TyDi QA GoldP English dev | {result['data']['tydi_en_dev']:,} | English check only | Apache-2.0 |
+| TyDi QA GoldP English dev | {result['data']['tydi_en_dev']:,} | English check; English no-answer threshold (even rows) | Apache-2.0 |
 
 Unanswerable pairs: each question paired with the passage of its own set that the project's
 hybrid retrieval (e5 dense + kiwi BM25, weighted fusion 0.6) ranks highest among those that are
@@ -328,11 +332,35 @@ articles: {n['answerable']} questions on their gold paragraph (right when answer
 {n['unanswerable_refused']:.1%} of unanswerable pairs refused. It is `reader_threshold` in
 `bot/settings.py`.
 """
+    if "no_answer_en" in result:
+        m = result["no_answer_en"]
+        k = m["check"]
+        text += f"""
+English threshold: {m['threshold']:g}, chosen the same way on the even rows of the TyDi QA English dev
+set ({m['answerable']} questions on their gold passage, {m['unanswerable']} paired with a mined passage of the
+same set that does not answer): {m['right']} of {m['answerable'] + m['unanswerable']} right. On the odd rows it gets
+{k['right']} of {k['answerable'] + k['unanswerable']} right ({k['answerable_refused']:.1%} of answerable and
+{k['unanswerable_refused']:.1%} of unanswerable pairs refused). It is `reader_threshold_en` in
+`bot/settings.py`.
+"""
     path.write_text(text, encoding="utf-8")
 
 
+def english_threshold(reader: Reader, dev: list[Example], negatives: list[Example]) -> dict:
+    """The English threshold, chosen as the Korean one on the even rows of the TyDi QA English dev
+    set (their gold passages and mined unanswerable pairs) and checked on the odd rows."""
+    halves = {}
+    for name, parity in (("tune", 0), ("check", 1)):
+        pos = [e for i, e in enumerate(dev) if i % 2 == parity]
+        qids = {e.qid for e in pos}
+        halves[name] = (pos, [n for n in negatives if n.qid.split("#neg-")[0] in qids])
+    chosen = choose_threshold(reader, *halves["tune"])
+    check = choose_threshold(reader, *halves["check"], fixed=chosen["threshold"])
+    return {**chosen, "check": check}
+
+
 def evaluate(base_dir: Path, trained_file: Path, sets: dict, tune_negatives: list[Example],
-             limit: int | None = None) -> dict:
+             limit: int | None = None, en_negatives: list[Example] | None = None) -> dict:
     """The figures of the model card, measured on what was saved (the float16 file overlaid on the
     base, as `make model` assembles it) read as the product reads it (its default precision)."""
     import torch
@@ -355,6 +383,8 @@ def evaluate(base_dir: Path, trained_file: Path, sets: dict, tune_negatives: lis
         "korquad_test_gold_card_sample": gold_scores(reader, card_sample(sets["korquad_test"])[:limit]),
         "tydi_en_dev_gold": gold_scores(reader, sets["tydi_en_dev"][:limit]),
         "no_answer": choose_threshold(reader, tune, tune_negatives[:limit]),
+        **({"no_answer_en": english_threshold(reader, sets["tydi_en_dev"][:limit], en_negatives)}
+           if en_negatives is not None else {}),
     }
 
 
@@ -366,7 +396,9 @@ def reevaluate(base_dir: Path, trained_file: Path, embedder, cache_dir: Path | N
     sets = load_sets(record["config"]["english"])
     pool = sets["korquad_train"] + sets["korquad_tune"]
     negatives = _cached_negatives("korquad_tune", sets["korquad_tune"], pool, embedder, cache_dir, log)
-    record.update(evaluate(base_dir, trained_file, sets, negatives))
+    en_negatives = _cached_negatives("tydi_en_dev", sets["tydi_en_dev"], sets["tydi_en_dev"], embedder,
+                                     cache_dir, log)
+    record.update(evaluate(base_dir, trained_file, sets, negatives, en_negatives=en_negatives))
     if record["sha256"] != sha256(trained_file):
         raise ValueError(f"{trained_file} is not the file {record_file} describes")
     record_file.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

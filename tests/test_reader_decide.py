@@ -1,0 +1,47 @@
+"""The decision stage of the reader answerer: the best span across the passages read, with
+document offsets, the threshold and the year check."""
+from bot.qa.decide import LOW_MARGIN, YEAR, decide
+from bot.qa.query import Query
+from bot.qa.reader import Reading, Span
+from bot.records import Chunk, Hit
+
+FIRST = "광주시는 2020년 11월 6일 ㈜지아이랩과 업무협약을 체결했다. 협약 기업은 32개사다."
+SECOND = "지난해 광주시와 협약한 인공지능 기업은 모두 30개사라고 시는 밝혔다."
+
+
+def hit(doc_id: str, text: str, offset: int = 100) -> Hit:
+    return Hit(Chunk(doc_id, 0, text, offset, offset + len(text)), 1.0)
+
+
+def reading(text: str, value: str, margin: float) -> Reading:
+    start = text.index(value)
+    return Reading((Span(0, start, start + len(value), value, margin, margin),), 0.0)
+
+
+def query(years: tuple[str, ...] = ()) -> Query:
+    return Query("협약 기업은 몇 개사?", "협약 기업은 몇 개사?", None, "ko", years, None)
+
+
+HITS = [hit("a", FIRST), hit("b", SECOND)]
+
+
+def test_the_answer_is_the_best_margin_with_document_offsets():
+    decision = decide(query(), HITS, [reading(FIRST, "32개사", 7.0), reading(SECOND, "30개사", 9.0)],
+                      threshold=6.0, years_of=lambda _: frozenset())
+    assert decision.answer.text == "30개사" and decision.answer.doc_id == "b"
+    assert (decision.answer.start, decision.answer.end) == (100 + SECOND.index("30"), 100 + SECOND.index("30") + 4)
+    assert [h.doc_id for h in decision.passages] == ["b", "a"]
+
+
+def test_below_the_threshold_the_reader_refuses():
+    decision = decide(query(), HITS, [reading(FIRST, "32개사", 3.0), reading(SECOND, "30개사", 4.0)],
+                      6.0, lambda _: frozenset())
+    assert decision.answer is None and decision.reason == LOW_MARGIN and decision.margin == 4.0
+
+
+def test_a_document_that_never_speaks_of_the_year_asked_does_not_answer():
+    years = {"a": frozenset({"2020"}), "b": frozenset({"2019"})}
+    readings = [reading(FIRST, "32개사", 7.0), reading(SECOND, "30개사", 9.0)]
+    assert decide(query(("2020",)), HITS, readings, 6.0, years.__getitem__).answer.doc_id == "a"
+    refused = decide(query(("2031",)), HITS, readings, 6.0, years.__getitem__)
+    assert refused.answer is None and refused.reason == YEAR
