@@ -34,6 +34,8 @@ MRC = SHARED / "mrc"
 # The fixed sample of test questions the model card reports and the tests reproduce.
 CARD_SAMPLE = 200
 CARD_SEED = 20261204
+# Sets whose mined unanswerable pairs choose a threshold and are never trained on.
+HELD_OUT_NEGATIVES = ("korquad_tune", "tydi_en_dev")
 
 
 @dataclass(frozen=True)
@@ -141,8 +143,18 @@ def card_sample(test: list[Example]) -> list[Example]:
     return [test[i] for i in chosen]
 
 
-def _cached_negatives(name, examples, pool, embedder, cache_dir: Path | None, log) -> list[Example]:
-    """``mine_negatives`` for a set, kept in ``cache_dir`` (keyed by the questions and passages)."""
+def _pool(name: str, sets: dict) -> list[Example]:
+    """The passages a set's unanswerable pairs are mined from: the KorQuAD training and tune
+    articles together (never the test articles), any other set its own."""
+    if name.startswith("korquad_"):
+        return sets["korquad_train"] + sets["korquad_tune"]
+    return sets[name]
+
+
+def _cached_negatives(name: str, sets: dict, embedder, cache_dir: Path | None, log) -> list[Example]:
+    """``mine_negatives`` for the set ``name`` over its ``_pool``, kept in ``cache_dir`` (keyed by
+    the questions and passages)."""
+    examples, pool = sets[name], _pool(name, sets)
     key = hashlib.sha256(json.dumps([[e.qid, e.passage_id] for e in examples + pool]).encode()).hexdigest()[:16]
     path = cache_dir / f"negatives-{name}-{key}.json" if cache_dir else None
     contexts = {e.passage_id: e.context for e in pool}
@@ -173,17 +185,13 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
     torch.set_num_threads(max(1, min(__import__("os").cpu_count() or 1, 16)))
     sets = load_sets(config.english)
     train_sets = ["korquad_train", "tydi_ko"] + (["tydi_en", "xquad_en"] if config.english else [])
-    pools = {"korquad_train": sets["korquad_train"] + sets["korquad_tune"],
-             "korquad_tune": sets["korquad_train"] + sets["korquad_tune"],
-             "tydi_ko": sets["tydi_ko"], "tydi_en": sets.get("tydi_en", []),
-             "xquad_en": sets.get("xquad_en", [])}
     rng = random.Random(config.seed)
     examples: list[Example] = []
     negatives_of: dict[str, list[Example]] = {}
-    for name in train_sets + ["korquad_tune"]:
-        mined = _cached_negatives(name, sets[name], pools[name], embedder, cache_dir, log)
+    for name in train_sets + list(HELD_OUT_NEGATIVES):
+        mined = _cached_negatives(name, sets, embedder, cache_dir, log)
         negatives_of[name] = mined
-        if name != "korquad_tune":
+        if name not in HELD_OUT_NEGATIVES:
             examples += sets[name]
             examples += rng.sample(mined, min(len(mined), round(config.negative_share * len(sets[name]))))
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
@@ -249,9 +257,7 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
         meta["lora_scale"] = "2.0"  # lora_alpha / rank
     save_file(tensors, str(out_file), metadata=meta)
     log("evaluating")
-    en_negatives = _cached_negatives("tydi_en_dev", sets["tydi_en_dev"], sets["tydi_en_dev"], embedder,
-                                     cache_dir, log)
-    result = evaluate(base_dir, out_file, sets, negatives_of["korquad_tune"], config.eval_limit, en_negatives)
+    result = evaluate(base_dir, out_file, sets, negatives_of, config.eval_limit)
     result.update({
         "config": asdict(config), "training_windows": len(kept), "batches_done": done,
         "batches_planned": total, "final_loss": round(float(np.mean(losses[-50:])), 4) if losses else None,
@@ -276,6 +282,8 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
     t = result["korquad_tune_gold"]
     e = result["tydi_en_dev_gold"]
     n = result["no_answer"]
+    m = result["no_answer_en"]
+    k = m["check"]
     trained = (f"the top {c['train_layers']} of 12 encoder layers and the span head (word, position "
                "and type embeddings and the lower layers frozen)" if c["mode"] == "partial"
                else f"LoRA adapters (rank {c['lora_rank']}) on every linear layer and the span head")
@@ -331,11 +339,7 @@ articles: {n['answerable']} questions on their gold paragraph (right when answer
 {n['right']} of {n['answerable'] + n['unanswerable']} right; {n['answerable_refused']:.1%} of answerable and
 {n['unanswerable_refused']:.1%} of unanswerable pairs refused. It is `reader_threshold` in
 `bot/settings.py`.
-"""
-    if "no_answer_en" in result:
-        m = result["no_answer_en"]
-        k = m["check"]
-        text += f"""
+
 English threshold: {m['threshold']:g}, chosen the same way on the even rows of the TyDi QA English dev
 set ({m['answerable']} questions on their gold passage, {m['unanswerable']} paired with a mined passage of the
 same set that does not answer): {m['right']} of {m['answerable'] + m['unanswerable']} right. On the odd rows it gets
@@ -359,8 +363,8 @@ def english_threshold(reader: Reader, dev: list[Example], negatives: list[Exampl
     return {**chosen, "check": check}
 
 
-def evaluate(base_dir: Path, trained_file: Path, sets: dict, tune_negatives: list[Example],
-             limit: int | None = None, en_negatives: list[Example] | None = None) -> dict:
+def evaluate(base_dir: Path, trained_file: Path, sets: dict, negatives: dict[str, list[Example]],
+             limit: int | None = None) -> dict:
     """The figures of the model card, measured on what was saved (the float16 file overlaid on the
     base, as `make model` assembles it) read as the product reads it (its default precision)."""
     import torch
@@ -382,9 +386,8 @@ def evaluate(base_dir: Path, trained_file: Path, sets: dict, tune_negatives: lis
         "korquad_test_gold": gold_scores(reader, sets["korquad_test"][:limit]),
         "korquad_test_gold_card_sample": gold_scores(reader, card_sample(sets["korquad_test"])[:limit]),
         "tydi_en_dev_gold": gold_scores(reader, sets["tydi_en_dev"][:limit]),
-        "no_answer": choose_threshold(reader, tune, tune_negatives[:limit]),
-        **({"no_answer_en": english_threshold(reader, sets["tydi_en_dev"][:limit], en_negatives)}
-           if en_negatives is not None else {}),
+        "no_answer": choose_threshold(reader, tune, negatives["korquad_tune"][:limit]),
+        "no_answer_en": english_threshold(reader, sets["tydi_en_dev"][:limit], negatives["tydi_en_dev"]),
     }
 
 
@@ -394,11 +397,8 @@ def reevaluate(base_dir: Path, trained_file: Path, embedder, cache_dir: Path | N
     record_file = trained_file.with_suffix(".json")
     record = json.loads(record_file.read_text(encoding="utf-8"))
     sets = load_sets(record["config"]["english"])
-    pool = sets["korquad_train"] + sets["korquad_tune"]
-    negatives = _cached_negatives("korquad_tune", sets["korquad_tune"], pool, embedder, cache_dir, log)
-    en_negatives = _cached_negatives("tydi_en_dev", sets["tydi_en_dev"], sets["tydi_en_dev"], embedder,
-                                     cache_dir, log)
-    record.update(evaluate(base_dir, trained_file, sets, negatives, en_negatives=en_negatives))
+    negatives = {name: _cached_negatives(name, sets, embedder, cache_dir, log) for name in HELD_OUT_NEGATIVES}
+    record.update(evaluate(base_dir, trained_file, sets, negatives))
     if record["sha256"] != sha256(trained_file):
         raise ValueError(f"{trained_file} is not the file {record_file} describes")
     record_file.write_text(json.dumps(record, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
