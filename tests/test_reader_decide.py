@@ -45,3 +45,18 @@ def test_a_document_that_never_speaks_of_the_year_asked_does_not_answer():
     assert decide(query(("2020",)), HITS, readings, 6.0, years.__getitem__).answer.doc_id == "a"
     refused = decide(query(("2031",)), HITS, readings, 6.0, years.__getitem__)
     assert refused.answer is None and refused.reason == YEAR
+
+
+def test_a_count_keeps_its_counter_and_loses_its_particle():
+    from bot.qa.reader import _with_unit, _without_endings
+
+    def cut(text: str, value: str) -> str:
+        start = text.index(value)
+        return text[start:start + _without_endings(text[start:_with_unit(text, start, start + len(value))])]
+
+    assert cut("총 32개사가 사무실을 열었다", "32") == "32개사"
+    assert cut("승객 291명의 대부분", "291") == "291명"
+    assert cut("선수 2,861명이 참가했다", "2,861") == "2,861명"
+    # A span that already ends at its word or before a space is not extended.
+    assert cut("무게는 30 kg이다", "30") == "30"
+    assert cut("지아이랩의 대표", "지아이랩") == "지아이랩"

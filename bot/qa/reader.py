@@ -95,7 +95,7 @@ class Reader:
         reader.model_dir, reader.precision, reader._lock = None, precision, threading.Lock()
         return reader
 
-    trim_particles = True  # a span's trailing particles and endings are not part of the answer
+    trim_particles = True  # a number's span takes its unit; trailing particles and endings are cut
 
     def read(self, question: str, passages: list[str], n_best: int = 3) -> list[Reading]:
         """Read every passage for the question in one batch."""
@@ -125,7 +125,7 @@ class Reader:
             for (a, b), score in sorted(found.items(), key=lambda item: -item[1]):
                 a, b = _trimmed(context, a, b)
                 if self.trim_particles:
-                    b = a + _without_endings(context[a:b])
+                    b = a + _without_endings(context[a:_with_unit(context, a, b)])
                 if b <= a or any(s.start == a and s.end == b for s in spans):
                     continue
                 spans.append(Span(n, a, b, context[a:b], score, score - null))
@@ -197,6 +197,16 @@ def _without_endings(text: str) -> int:
     while end > 0 and text[end - 1].isspace():
         end -= 1
     return end if end > 0 else len(text)
+
+
+def _with_unit(text: str, start: int, end: int) -> int:
+    """The end of a span that stops inside a number's word at the word's end, so that a count
+    keeps its counter or unit (``32`` of ``32개사가`` becomes ``32개사가``; its particle is cut
+    after)."""
+    if end > start and text[end - 1].isdigit():
+        while end < len(text) and text[end].isalnum():
+            end += 1
+    return end
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
