@@ -16,7 +16,8 @@ from .chunking import sentences
 from .bilingual import LEXICON
 from .lexical import kiwi, tokens_many, variants
 from .question import content_keywords, COUNT, DATE, NUMBER, ORG, OTHER, PERSON, PLACE, THING, YESNO, Question
-from .spans import ROLES, counter_names, head_end_at, predicate_end, typed_spans
+from .language import EN_ROLE_PHRASES, EN_ROLES, ROLES
+from .spans import counter_names, head_end_at, predicate_end, typed_spans
 from .records import Citation, Hit
 from .years import years_asked
 
@@ -292,13 +293,6 @@ def with_required_word(question: Question, choice: Choice) -> tuple[Choice, str 
 _ADDRESS = re.compile(r"주소|소재지|[가-힣]+(로|길)\s?\d+|\d+\s?번지|\d+-\d+번?지?")
 
 
-# English role words a person question names; a sentence states them in Korean (the press
-# lexicon's terms: CTO -> 최고기술책임자) or as the English abbreviation itself (CTO).
-_EN_ROLES = ("ceo", "cto", "cfo", "coo", "mayor", "governor", "minister", "reporter", "spokesperson",
-             "professor", "coach", "chairman")
-_EN_ROLE_PHRASES = {"chief executive officer": "ceo", "chief technology officer": "cto",
-                    "chief financial officer": "cfo", "chief operating officer": "coo",
-                    "chief executive": "ceo", "chairperson": "chairman"}
 
 
 def asked_role(question: Question) -> tuple[str, ...] | None:
@@ -308,9 +302,9 @@ def asked_role(question: Question) -> tuple[str, ...] | None:
         return None
     if question.language == "en":
         text = question.text.lower()
-        for phrase, role in _EN_ROLE_PHRASES.items():
+        for phrase, role in EN_ROLE_PHRASES.items():
             text = text.replace(phrase, role)
-        role = next((w for w in re.findall(r"[a-z]+", text) if w in _EN_ROLES), None)
+        role = next((w for w in re.findall(r"[a-z]+", text) if w in EN_ROLES), None)
         return (*LEXICON[role], *((role.upper(),) if len(role) <= 3 else ())) if role else None
     for noun in question.nouns:
         role = max((r for r in ROLES if noun.endswith(r) and r not in ("씨", "이사")), key=len, default=None)

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from .language import EN_STOP  # noqa: F401  (re-exported: the answerer reads it here)
+from .language import EN_STOP, ROLES  # noqa: F401  (EN_STOP re-exported: the answerer reads it here)
 from .qa.query import check, language_of  # noqa: F401  (re-exported)
 from .lexical import FRAME_WORDS, kiwi, nouns, tokens, word_heads
 
@@ -35,9 +35,6 @@ COUNTERS = {"곳", "개", "개사", "사", "개소", "명", "번", "번째", "�
 _DATE_COUNTERS = {"년", "월", "일", "시", "년도", "분기", "요일"}
 _ORG_HEADS = {"회사", "기업", "기관", "단체", "업체", "법인", "언론사", "신문사", "방송사", "학교", "대학",
               "팀", "구단", "정당", "부처", "협회", "합작회사", "은행"}
-_ROLE_WORDS = ("대표", "시장", "장관", "대통령", "회장", "사장", "기자", "국장", "청장", "관장", "단장",
-               "총리", "감독", "위원장", "의장", "원장", "총장", "교수", "주석", "기관사", "기장", "선장",
-               "조종사", "운전사", "사무국장", "작가", "코치", "의원", "판사", "검사", "변호사", "대변인")
 # Nouns that ask by themselves (세종시 인구는?): the type and counter of their answer.
 _FRAME_TYPES = {"나이": (COUNT, "살"), "연령": (COUNT, "세"), "인구": (COUNT, "명"), "인원": (COUNT, "명"),
                 "피해액": (NUMBER, "원"), "비용": (NUMBER, "원"), "금액": (NUMBER, "원"), "예산": (NUMBER, "원"),
@@ -162,8 +159,8 @@ def analyse(text: str) -> Question:
     answer_type, counter, subject, head, guessed = _korean_type(text, morphemes)
     identify = _KO_IDENTIFY.match(text) or _KO_OFFICE_NAME.match(text)
     name = identify.group(1) if identify and answer_type in (PERSON, THING, ORG) else ""  # 누구, 어떤 사람, 이름
-    role = next((r for r in sorted(_ROLE_WORDS, key=len, reverse=True)
-                 if name.endswith(r) and len(name) > len(r)), None) if name else None
+    role = next((r for r in sorted(ROLES, key=len, reverse=True)
+                 if r != "씨" and name.endswith(r) and len(name) > len(r)), None) if name else None
     if role:
         # 광주시장은 누구?, 광주광역시장 이름은?: kiwi keeps the place and its office as one noun;
         # it asks for the person holding the office (광주 시장, 광주광역시 시장), not for the role of
@@ -257,7 +254,7 @@ _DATE_HEADS = ("연도", "시기", "날짜", "해")
 
 def _head_type(noun: str) -> str | None:
     """What a question that ends on a noun with no question word asks for (…한 선수는? a person)."""
-    if noun in _PERSON_HEADS or noun in _ROLE_WORDS or noun.endswith(_ROLE_WORDS):
+    if noun in _PERSON_HEADS or noun in ROLES or noun.endswith(ROLES):
         return PERSON
     if noun in _PLACE_HEADS:
         return PLACE
@@ -363,7 +360,7 @@ def _korean_type(text: str, morphemes) -> _Kind:
                 return _Kind(kind, None, text.rstrip("?？.! "), named, guessed=True)
             break
     if "이름" in forms or "성함" in forms:
-        if any(f in _ROLE_WORDS or f.endswith(_ROLE_WORDS) for f in forms):
+        if any(f in ROLES or f.endswith(ROLES) for f in forms):
             return _Kind(PERSON, None, text[: morphemes[forms.index("이름" if "이름" in forms else "성함")].start].strip())
         return _Kind(ORG, None, "")
     if re.search(r"(나요|습니까|니까|었나|했나|인가|는가|했어|했니|냐)\s*\??\s*$", text) and "?" in text:
