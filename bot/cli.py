@@ -167,7 +167,7 @@ def _train_reader(args) -> int:
     settings = _settings(args)
     config = TrainConfig(seed=args.seed, mode=args.mode, train_layers=args.train_layers,
                          epochs=args.epochs, learning_rate=args.lr, english=not args.no_english,
-                         max_examples=args.max_examples, max_minutes=args.max_minutes,
+                         max_examples=args.max_examples, lists=args.lists, max_minutes=args.max_minutes,
                          eval_limit=args.eval_limit)
     embedder = Embedder(settings.model_dir, settings.embed_precision)
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731
@@ -230,6 +230,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-examples", type=int, default=None, help="cap on training windows")
     p.add_argument("--max-minutes", type=float, default=85.0, help="stop training after this long")
     p.add_argument("--no-english", action="store_true", help="Korean data only")
+    p.add_argument("--lists", type=int, default=0, help="synthetic enumeration questions to train on")
     p.add_argument("--eval-limit", type=int, default=None, help="evaluate on N questions per set (smoke runs)")
     p.add_argument("--evaluate-only", action="store_true",
                    help="measure the trained file --out again and rewrite its figures and model card")

@@ -27,6 +27,7 @@ from ..model_build import sha256_file
 from .data import (KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, Example, read_squad, unanswerable,
                    windows)
 from .reader import MAX_LENGTH, STRIDE, Reader, pad
+from .synthetic import enumerations, split_items
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 KORQUAD = SHARED / "korquad1" / "KorQuAD_v1.0_dev.json"
@@ -36,6 +37,10 @@ CARD_SAMPLE = 200
 CARD_SEED = 20261204
 # Sets whose mined unanswerable pairs choose a threshold and are never trained on.
 HELD_OUT_NEGATIVES = ("korquad_tune", "tydi_en_dev")
+# Synthetic enumerations (bot/qa/synthetic.py): their items are split once, by this seed, into
+# training and development items; the development questions are always the same.
+LISTS_SPLIT_SEED = 20261206
+LISTS_DEV = 400
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     negative_share: float = 0.35  # unanswerable pairs per answerable training question
     english: bool = True
+    lists: int = 0  # synthetic enumeration questions trained on (bot/qa/synthetic.py)
     max_examples: int | None = None  # cap on training windows (quick runs)
     max_minutes: float = 85.0  # training stops here whatever is left (the CPU budget is 90)
     bf16: bool = True
@@ -71,7 +77,19 @@ def load_sets(english: bool = True) -> dict[str, list[Example]]:
     if english:
         sets["tydi_en"] = read_squad(MRC / "tydiqa-goldp-en-train.json", "en", prefix="tydi-en-")
         sets["xquad_en"] = read_squad(MRC / "xquad-en.json", "en", prefix="xquad-")
+    _, dev_items = split_items(LISTS_SPLIT_SEED)
+    sets["lists_dev"] = enumerations(LISTS_DEV, LISTS_SPLIT_SEED + 1, dev_items,
+                                     [e.context for e in sets["korquad_tune"]], prefix="lists-dev-")
     return sets
+
+
+def training_lists(config: TrainConfig, sets: dict) -> list[Example]:
+    """The run's synthetic enumeration questions: training items only, the training articles'
+    sentences around them."""
+    if not config.lists:
+        return []
+    train_items, _ = split_items(LISTS_SPLIT_SEED)
+    return enumerations(config.lists, config.seed, train_items, [e.context for e in sets["korquad_train"]])
 
 
 def mine_negatives(embedder, examples: list[Example], pool: list[Example]) -> list[Example | None]:
@@ -194,6 +212,7 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
         if name not in HELD_OUT_NEGATIVES:
             examples += sets[name]
             examples += rng.sample(mined, min(len(mined), round(config.negative_share * len(sets[name]))))
+    examples += training_lists(config, sets)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
     feats = windows(tokenizer, examples, MAX_LENGTH, STRIDE)
     # A gold passage's windows without the answer are dropped (the mined pairs teach "no answer");
@@ -289,6 +308,9 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
                else f"LoRA adapters (rank {c['lora_rank']}) on every linear layer and the span head")
     flags = [f"--mode {c['mode']}", f"--lr {c['learning_rate']:g}", f"--epochs {c['epochs']:g}",
              f"--max-minutes {c['max_minutes']:g}", f"--seed {c['seed']}"]
+    if c.get("lists"):
+        flags.append(f"--lists {c['lists']}")
+    d = result["lists_dev"]
     text = f"""# Model card: the reader (`{file_name}`)
 
 An extractive question-answering reader for Korean (and English) press materials:
@@ -317,6 +339,8 @@ base encoder in seconds (`bot/qa/assemble.py`) into `models/reader/`.
 | TyDi QA GoldP English train | {result['data'].get('tydi_en', 0):,} | train | Apache-2.0 (passages: Wikipedia, CC BY-SA) |
 | XQuAD English | {result['data'].get('xquad_en', 0):,} | train | CC BY-SA 4.0 |
 | TyDi QA GoldP English dev | {result['data']['tydi_en_dev']:,} | English check; English no-answer threshold (even rows) | Apache-2.0 |
+| synthetic enumerations (`bot/qa/synthetic.py`), training items | {c.get('lists', 0):,} | train | generated (seeded); the sentences around them from the training articles |
+| synthetic enumerations, development items (disjoint) | {d['questions'] + d['unanswerable']:,} | development check | generated; sentences from the tune articles |
 
 Unanswerable pairs: each question paired with the passage of its own set that the project's
 hybrid retrieval (e5 dense + kiwi BM25, weighted fusion 0.6) ranks highest among those that are
@@ -331,6 +355,7 @@ Nothing from `eval/` or the bundled corpus was read.
 | the same, fixed 200-question sample (seed {CARD_SEED}; `tests/test_reader.py` reproduces it) | {s['questions']} | {s['exact_match']:.4f} | {s['char_f1']:.4f} |
 | KorQuAD tune articles 90-99, gold paragraph | {t['questions']} | {t['exact_match']:.4f} | {t['char_f1']:.4f} |
 | TyDi QA English dev, gold passage | {e['questions']} | {e['exact_match']:.4f} | {e['char_f1']:.4f} |
+| synthetic enumerations, development items, gold passage ({d['answerable_refused']:.1%} of them and {d['unanswerable_refused']:.1%} of {d['unanswerable']} asking for an item not listed refused at the Korean threshold) | {d['questions']} | {d['exact_match']:.4f} | {d['char_f1']:.4f} |
 
 No-answer threshold: {n['threshold']:g} on the margin (best span score minus the passage's no-answer
 score), the value of a grid from -10 to 10 (step 0.25) that gets most pairs right on the tune
@@ -380,15 +405,28 @@ def evaluate(base_dir: Path, trained_file: Path, sets: dict, negatives: dict[str
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
     reader = Reader.from_model(merged, tokenizer, precision)
     tune = sets["korquad_tune"][:limit]
+    no_answer = choose_threshold(reader, tune, negatives["korquad_tune"][:limit])
+    threshold = no_answer["threshold"]
     return {
         "precision": precision,
         "korquad_tune_gold": gold_scores(reader, tune),
         "korquad_test_gold": gold_scores(reader, sets["korquad_test"][:limit]),
         "korquad_test_gold_card_sample": gold_scores(reader, card_sample(sets["korquad_test"])[:limit]),
         "tydi_en_dev_gold": gold_scores(reader, sets["tydi_en_dev"][:limit]),
-        "no_answer": choose_threshold(reader, tune, negatives["korquad_tune"][:limit]),
+        "no_answer": no_answer,
         "no_answer_en": english_threshold(reader, sets["tydi_en_dev"][:limit], negatives["tydi_en_dev"]),
+        "lists_dev": lists_scores(reader, sets["lists_dev"][:limit], threshold),
     }
+
+
+def lists_scores(reader: Reader, dev: list[Example], threshold: float) -> dict:
+    """The synthetic enumerations' development questions: gold-passage EM and character-F1 of the
+    answerable ones, and the share of each kind refused at the Korean threshold."""
+    answerable = [e for e in dev if e.answer_start >= 0]
+    refused = choose_threshold(reader, answerable, [e for e in dev if e.answer_start < 0], fixed=threshold)
+    return {**gold_scores(reader, answerable), "unanswerable": refused["unanswerable"],
+            "answerable_refused": refused["answerable_refused"],
+            "unanswerable_refused": refused["unanswerable_refused"]}
 
 
 def reevaluate(base_dir: Path, trained_file: Path, embedder, cache_dir: Path | None, log=print) -> dict:
