@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Callable, Sequence
 
-from .language import EN_FOLLOW_UP_SKIP, KO_QUESTION_WORDS
+from .language import EN_FOLLOW_UP_SKIP, KO_QUESTION_WORDS, has_final_consonant
 from .lexical import kiwi
 
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
@@ -131,7 +131,7 @@ def _join(text: str, start: int, end: int, replacement: str) -> str:
     rest = text[end:]
     particle = {"은": "는", "는": "은", "이": "가", "가": "이", "을": "를", "를": "을"}
     if rest[:1] in particle and replacement and "가" <= replacement[-1] <= "힣":
-        has_final = (ord(replacement[-1]) - 0xAC00) % 28 != 0
+        has_final = has_final_consonant(replacement)
         wants = {"은": has_final, "이": has_final, "을": has_final}
         first = rest[0]
         base = first if first in wants else particle[first]

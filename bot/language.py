@@ -53,3 +53,13 @@ EN_ROLES = ("ceo", "cto", "cfo", "coo", "mayor", "governor", "minister", "report
 EN_ROLE_PHRASES = {"chief executive officer": "ceo", "chief technology officer": "cto",
                    "chief financial officer": "cfo", "chief operating officer": "coo",
                    "chief executive": "ceo", "chairperson": "chairman"}
+
+
+def has_final_consonant(word: str) -> bool:
+    """Whether a word's last syllable, as read aloud, ends in a consonant (받침), which decides its
+    particle (은/는, 이/가, 을/를, 으로/로). A final digit is read as Sino-Korean: 영, 일, 삼, 육, 칠, 팔 and
+    십 (…0) end in one."""
+    last = word[-1]
+    if "가" <= last <= "힣":
+        return (ord(last) - 0xAC00) % 28 != 0
+    return last in "013678"

@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import re
 
+from ..language import has_final_consonant
 from .data import Example
 
 # (Korean, English) items of a breakdown, by kind.
@@ -60,16 +61,8 @@ ENTITIES = {
 KINDS = {"field": FIELDS, "region": REGIONS, "group": GROUPS}
 
 
-def _final(word: str) -> bool:
-    """Whether the word's last syllable has a final consonant (Korean particles follow it)."""
-    last = word[-1]
-    if "가" <= last <= "힣":
-        return (ord(last) - 0xAC00) % 28 != 0
-    return last in "013678"  # 일, 삼, 육, 칠, 팔, 영/십 read with a final consonant
-
-
 def _josa(word: str, with_final: str, without: str) -> str:
-    return word + (with_final if _final(word) else without)
+    return word + (with_final if has_final_consonant(word) else without)
 
 
 def split_items(seed: int, dev_share: float = 0.25) -> tuple[dict, dict]:
@@ -123,7 +116,7 @@ def _list_sentence(rng: random.Random, kind: str, items, counts, entity: str, co
     elif shape == 4:
         text += " 순이었다."
     else:
-        text += "이다." if _final(text) else "다."
+        text += "이다." if has_final_consonant(text) else "다."
     return text, spans
 
 
