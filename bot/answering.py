@@ -307,7 +307,7 @@ def asked_role(question: Question) -> tuple[str, ...] | None:
         role = next((w for w in re.findall(r"[a-z]+", text) if w in EN_ROLES), None)
         return (*LEXICON[role], *((role.upper(),) if len(role) <= 3 else ())) if role else None
     for noun in question.nouns:
-        role = max((r for r in ROLES if noun.endswith(r) and r not in ("씨", "이사")), key=len, default=None)
+        role = max((r for r in ROLES if noun.endswith(r) and r != "이사"), key=len, default=None)
         if role:
             return (role,)
     return None

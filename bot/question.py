@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from .language import EN_STOP, ROLES  # noqa: F401  (EN_STOP re-exported: the answerer reads it here)
+from .language import EN_STOP, PERSON_MARKERS, ROLES  # noqa: F401  (EN_STOP re-exported: the answerer reads it here)
 from .qa.query import check, language_of  # noqa: F401  (re-exported)
 from .lexical import FRAME_WORDS, kiwi, nouns, tokens, word_heads
 
@@ -160,7 +160,7 @@ def analyse(text: str) -> Question:
     identify = _KO_IDENTIFY.match(text) or _KO_OFFICE_NAME.match(text)
     name = identify.group(1) if identify and answer_type in (PERSON, THING, ORG) else ""  # 누구, 어떤 사람, 이름
     role = next((r for r in sorted(ROLES, key=len, reverse=True)
-                 if r != "씨" and name.endswith(r) and len(name) > len(r)), None) if name else None
+                 if name.endswith(r) and len(name) > len(r)), None) if name else None
     if role:
         # 광주시장은 누구?, 광주광역시장 이름은?: kiwi keeps the place and its office as one noun;
         # it asks for the person holding the office (광주 시장, 광주광역시 시장), not for the role of
@@ -254,7 +254,7 @@ _DATE_HEADS = ("연도", "시기", "날짜", "해")
 
 def _head_type(noun: str) -> str | None:
     """What a question that ends on a noun with no question word asks for (…한 선수는? a person)."""
-    if noun in _PERSON_HEADS or noun in ROLES or noun.endswith(ROLES):
+    if noun in _PERSON_HEADS or noun in PERSON_MARKERS or noun.endswith(PERSON_MARKERS):
         return PERSON
     if noun in _PLACE_HEADS:
         return PLACE
@@ -360,7 +360,7 @@ def _korean_type(text: str, morphemes) -> _Kind:
                 return _Kind(kind, None, text.rstrip("?？.! "), named, guessed=True)
             break
     if "이름" in forms or "성함" in forms:
-        if any(f in ROLES or f.endswith(ROLES) for f in forms):
+        if any(f in PERSON_MARKERS or f.endswith(PERSON_MARKERS) for f in forms):
             return _Kind(PERSON, None, text[: morphemes[forms.index("이름" if "이름" in forms else "성함")].start].strip())
         return _Kind(ORG, None, "")
     if re.search(r"(나요|습니까|니까|었나|했나|인가|는가|했어|했니|냐)\s*\??\s*$", text) and "?" in text:

@@ -11,7 +11,7 @@ import re
 from functools import lru_cache
 from dataclasses import dataclass, replace
 
-from .language import ROLES
+from .language import PERSON_MARKERS
 from .lexical import kiwi
 from .question import COUNT, DATE, NUMBER, ORG, PERSON, PLACE, ROLE  # noqa: F401
 from .years import CALENDAR_YEAR
@@ -356,7 +356,7 @@ def _may_name(sentence: str, word: _Word) -> bool:
 
 
 def _is_role(text: str) -> bool:
-    return text in ROLES or text.endswith(ROLES)
+    return text in PERSON_MARKERS or text.endswith(PERSON_MARKERS)
 
 
 def _name_like(sentence: str, words: list[_Word]) -> bool:

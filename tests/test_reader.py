@@ -83,12 +83,11 @@ def reader_bot(corpus_index, embedder, settings, reader):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("question, values", [("광주에 사무실을 연 기업은 몇 개사인가?", ("32개사",)),
-                                              ("지아이랩 대표는 누구인가?", ("전창호",))])
-def test_the_reader_answers_with_the_span_as_written_and_marks_it(reader_bot, question, values):
+@pytest.mark.parametrize("question, value", [("광주에 사무실을 연 기업은 몇 개사인가?", "32개사"),
+                                             ("지아이랩 대표는 누구인가?", "전창호")])
+def test_the_reader_answers_with_the_span_as_written_and_marks_it(reader_bot, question, value):
     answer = reader_bot.ask(question)
-    assert not answer.refused and answer.text in values
-    value = answer.text
+    assert not answer.refused and answer.text == value
     first = answer.citations[0]
     document = reader_bot.documents[first.doc_id]
     assert first.doc_id == SEED and document.text[first.start:first.end] == first.quote
