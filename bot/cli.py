@@ -168,7 +168,7 @@ def _train_reader(args) -> int:
     config = TrainConfig(seed=args.seed, mode=args.mode, train_layers=args.train_layers,
                          epochs=args.epochs, learning_rate=args.lr, english=not args.no_english,
                          max_examples=args.max_examples, lists=args.lists, max_minutes=args.max_minutes,
-                         eval_limit=args.eval_limit)
+                         eval_limit=args.eval_limit, frozen_cache=args.frozen_cache)
     embedder = Embedder(settings.model_dir, settings.embed_precision)
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731
     if args.evaluate_only:
@@ -231,6 +231,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, default=85.0, help="stop training after this long")
     p.add_argument("--no-english", action="store_true", help="Korean data only")
     p.add_argument("--lists", type=int, default=0, help="synthetic enumeration questions to train on")
+    p.add_argument("--frozen-cache", action="store_true",
+                   help="partial: compute the frozen layers' outputs once; each step runs the trained layers only")
     p.add_argument("--eval-limit", type=int, default=None, help="evaluate on N questions per set (smoke runs)")
     p.add_argument("--evaluate-only", action="store_true",
                    help="measure the trained file --out again and rewrite its figures and model card")

@@ -24,8 +24,8 @@ import numpy as np
 
 from .. import metrics
 from ..model_build import sha256_file
-from .data import (KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, Example, read_squad, unanswerable,
-                   windows)
+from .data import (KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, Example, Window, read_squad,
+                   unanswerable, windows)
 from .reader import MAX_LENGTH, STRIDE, Reader, pad
 from .synthetic import enumerations, split_items
 
@@ -62,6 +62,9 @@ class TrainConfig:
     max_examples: int | None = None  # cap on training windows (quick runs)
     max_minutes: float = 85.0  # training stops here whatever is left (the CPU budget is 90)
     bf16: bool = True
+    # partial: each window's output of the frozen lower layers is computed once (no dropout) and
+    # every step starts from it, so a step costs the trained layers only
+    frozen_cache: bool = False
     eval_limit: int | None = None  # evaluate on the first N questions of each set (smoke runs)
 
 
@@ -241,6 +244,11 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
     warmup = max(1, int(config.warmup * total))
     schedule = torch.optim.lr_scheduler.LambdaLR(
         optimizer, lambda step: min((step + 1) / warmup, max(0.0, (total - step) / max(1, total - warmup))))
+    lower = None
+    if config.frozen_cache and config.mode == "partial":
+        lower = _frozen_outputs(model, config, kept, tokenizer.pad_token_id)
+        log(f"frozen layers' outputs of {len(kept)} windows computed in {(time.time() - started) / 60:.1f} min "
+            "(since the start)")
     model.train()
     deadline = started + config.max_minutes * 60
     bar = tqdm(batches, desc="train-reader", unit="batch")
@@ -250,9 +258,14 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
         starts = torch.tensor([w.start_label for w in batch])
         ends = torch.tensor([w.end_label for w in batch])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
-            out = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))
-        loss = (torch.nn.functional.cross_entropy(out.start_logits.float(), starts)
-                + torch.nn.functional.cross_entropy(out.end_logits.float(), ends)) / 2
+            if lower is None:
+                out = model(input_ids=torch.tensor(ids), attention_mask=torch.tensor(mask))
+                start_logits, end_logits = out.start_logits, out.end_logits
+            else:
+                start_logits, end_logits = _upper_logits(model, config, [lower[id(w)] for w in batch],
+                                                         torch.tensor(mask))
+        loss = (torch.nn.functional.cross_entropy(start_logits.float(), starts)
+                + torch.nn.functional.cross_entropy(end_logits.float(), ends)) / 2
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
@@ -310,6 +323,8 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
              f"--max-minutes {c['max_minutes']:g}", f"--seed {c['seed']}"]
     if c.get("lists"):
         flags.append(f"--lists {c['lists']}")
+    if c.get("frozen_cache"):
+        flags.append("--frozen-cache")
     d = result["lists_dev"]
     text = f"""# Model card: the reader (`{file_name}`)
 
@@ -466,6 +481,56 @@ def _trainable(model, config: TrainConfig):
                           target_modules=["query", "key", "value", "dense"], modules_to_save=["qa_outputs"])
         return get_peft_model(model, lora)
     raise ValueError(f"mode {config.mode!r} is not partial or lora")
+
+
+def _attention(bert, mask, hidden):
+    """The encoder layers' attention mask for ``mask`` (1: token, 0: padding), as ``BertModel`` builds it."""
+    return bert._create_attention_masks(attention_mask=mask, encoder_attention_mask=None, embedding_output=hidden,
+                                        encoder_hidden_states=None, past_key_values=None)[0]
+
+
+def _frozen_outputs(model, config: TrainConfig, kept: list[Window], pad_id: int,
+                    batch_size: int = 64) -> dict:
+    """Each window's output of the frozen part (the embeddings and the lower layers), computed
+    once in eval mode, as bfloat16 rows without padding, keyed by ``id(window)``."""
+    import torch
+    from tqdm import tqdm
+
+    bert = model.bert
+    split = len(bert.encoder.layer) - config.train_layers
+    order = sorted(kept, key=lambda w: len(w.input_ids))
+    out = {}
+    model.eval()
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=config.bf16):
+        for b in tqdm(range(0, len(order), batch_size), desc="frozen layers", unit="batch"):
+            rows = order[b:b + batch_size]
+            ids, mask = pad([w.input_ids for w in rows], pad_id)
+            hidden = bert.embeddings(input_ids=torch.tensor(ids))
+            attention = _attention(bert, torch.tensor(mask), hidden)
+            for layer in bert.encoder.layer[:split]:
+                hidden = layer(hidden, attention)
+            for j, w in enumerate(rows):
+                out[id(w)] = hidden[j, :len(w.input_ids)].to(torch.bfloat16).clone()
+    return out
+
+
+def _upper_logits(model, config: TrainConfig, rows: list, mask):
+    """Start and end logits of the trained layers and head over the frozen part's outputs ``rows``
+    (padded to ``mask``); a padding position gets no probability."""
+    import torch
+
+    bert = model.bert
+    split = len(bert.encoder.layer) - config.train_layers
+    hidden = torch.zeros((len(rows), mask.shape[1], rows[0].shape[1]))
+    for j, row in enumerate(rows):
+        hidden[j, :row.shape[0]] = row
+    attention = _attention(bert, mask, hidden)
+    for layer in bert.encoder.layer[split:]:
+        hidden = layer(hidden, attention)
+    start, end = model.qa_outputs(hidden).split(1, dim=-1)
+    padding = mask == 0
+    return (start.squeeze(-1).float().masked_fill(padding, -1e4),
+            end.squeeze(-1).float().masked_fill(padding, -1e4))
 
 
 def _trained_tensors(model, config: TrainConfig) -> dict:
