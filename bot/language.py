@@ -20,6 +20,14 @@ KO_QUESTION_WORDS = ("몇", "누구", "누가", "어디", "언제", "무엇", "�
 EN_FOLLOW_UP_SKIP = frozenset({"how", "many", "much", "what", "which", "who", "where", "when", "is",
                                "are", "was", "were", "the", "a", "an", "of", "did", "does", "do"})
 
+# Words that open an English question of its own (Who is the CEO of GI Lab?): a turn that starts
+# with one is no elliptical follow-up.
+EN_QUESTION_OPENERS = frozenset({"who", "whom", "whose", "what", "which", "where", "when", "why", "how", "is",
+                                 "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
+                                 "has", "have", "had", "should", "tell", "name", "list", "give"})
+# An English turn of at most this many words that opens with none of them is a fragment (robotics?).
+EN_FRAGMENT_WORDS = 3
+
 # Morphemes too common to search for.
 KO_STOP_MORPHEMES = frozenset({"하", "되", "있", "없", "것", "수", "등", "및", "이", "그", "저", "때", "중", "더",
                                "또", "다시"})

@@ -34,3 +34,13 @@ def test_a_third_turn_varies_what_the_second_varied(embedder):
 def test_a_question_with_its_own_topic_stands_alone():
     history = [_turn("헬스케어 분야 기업은 몇 곳인가요?")]
     assert resolve("이용섭 광주시장은 무엇을 약속했나요?", history) is None
+
+
+def test_an_english_question_after_a_korean_turn_stands_alone():
+    # Seen in the kiosk: it was taken for a fragment and joined to the Korean question before it.
+    history = [_turn("업무협약은 언제 체결되었습니까?")]
+    assert resolve("Who is the CEO of GI Lab?", history) is None
+    assert resolve("Tell me who runs GI Lab", history) is None
+    english = [_turn("How many healthcare companies signed?")]
+    assert resolve("Where was the agreement signed?", english) is None
+    assert resolve("robotics?", english) == "How many robotics companies signed?"
