@@ -15,7 +15,7 @@ import re
 from typing import Callable, Sequence
 
 from .language import (EN_FOLLOW_UP_SKIP, EN_FRAGMENT_WORDS, EN_QUESTION_OPENERS, KO_QUESTION_WORDS,
-                       has_final_consonant)
+                       has_final_consonant, language_of)
 from .lexical import kiwi
 
 Similarity = Callable[[str, Sequence[str]], Sequence[float]]
@@ -35,7 +35,7 @@ def resolve(question: str, history, similarity: Similarity | None = None) -> str
     previous = getattr(prev_answer, "rewritten_question", None) or previous
     if _EN_LEAD.match(question) and re.search(r"[A-Za-z]", question):
         return _english(question, previous)
-    if len(re.findall(r"[A-Za-z]", question)) > 2 * len(re.findall(r"[가-힣]", question)):
+    if language_of(question) == "en":
         # English: a question of its own, or a bare fragment that varies the previous question.
         words = re.findall(r"[A-Za-z]+", question)
         if words[0].lower() in EN_QUESTION_OPENERS or len(words) > EN_FRAGMENT_WORDS:

@@ -1,5 +1,7 @@
-"""Language data the stages share, each list once."""
+"""Language data the stages share, each list once, and the tests on text they share (language, final consonant)."""
 from __future__ import annotations
+
+import re
 
 # English words that carry no content of a question (searched for through nothing).
 EN_STOP = frozenset({
@@ -74,3 +76,10 @@ def has_final_consonant(word: str) -> bool:
     if "가" <= last <= "힣":
         return (ord(last) - 0xAC00) % 28 != 0
     return last in "013678"
+
+
+def language_of(text: str) -> str:
+    """``en`` when Latin letters outnumber Hangul two to one, else ``ko``."""
+    hangul = len(re.findall(r"[가-힣]", text))
+    latin = len(re.findall(r"[A-Za-z]", text))
+    return "en" if latin > hangul * 2 else "ko"

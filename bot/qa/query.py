@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from .. import about, conversation
 from ..errors import BadQuestion
+from ..language import language_of  # noqa: F401  (re-exported: the stages read it here)
 from ..years import years_asked
 
 
@@ -38,13 +39,6 @@ def check(question: str, max_chars: int) -> str:
             f"the question is {len(cleaned)} characters long; the limit is {max_chars}: "
             "shorten it to one question")
     return cleaned
-
-
-def language_of(text: str) -> str:
-    """``en`` when Latin letters outnumber Hangul two to one, else ``ko``."""
-    hangul = len(re.findall(r"[가-힣]", text))
-    latin = len(re.findall(r"[A-Za-z]", text))
-    return "en" if latin > hangul * 2 else "ko"
 
 
 def understand(question: str, history, similarity, max_chars: int) -> Query:

@@ -278,6 +278,7 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
             log(f"time budget reached after {done} of {total} batches")
             break
     bar.close()
+    lower = None  # the cached outputs (GBs) are not needed to evaluate
     trained_minutes = (time.time() - started) / 60
     model.eval()
     tensors = _trained_tensors(model, config)
