@@ -296,7 +296,14 @@ def _staff_routes(app: FastAPI, service: Service) -> None:
     """Upload and remove, registered only when ``api_token`` is set."""
     staff = [Depends(service.check_token)]
 
-    @app.post(UPLOAD_PATH, status_code=201, response_model=UploadOut, dependencies=staff, responses=ERRORS,
+    async def check_upload_token(request: Request) -> None:
+        """The staff token of an upload, checked once its body is read: a 401 sent while the client
+        is still sending the file reaches it as a reset connection, not as the answer."""
+        await request.body()
+        service.check_token(request)
+
+    @app.post(UPLOAD_PATH, status_code=201, response_model=UploadOut, dependencies=[Depends(check_upload_token)],
+              responses=ERRORS,
               openapi_extra={"requestBody": {"required": True, "content": {
                   "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
     async def upload(request: Request, filename: str = Query(..., min_length=1, max_length=255,

@@ -227,8 +227,10 @@ def test_staff_upload_and_remove_need_the_token(api):
     data = release.read_bytes()
     upload = "/v1/documents?filename=moef-2024q1-odi.hwpx"
     octet = {"Content-Type": "application/octet-stream"}
-    assert_error(call(api, "POST", upload, data=data, headers=octet, client="10.6.0.1"), 401, "unauthorized")
-    assert_error(call(api, "POST", upload, data=data, client="10.6.0.1",
+    # Several megabytes: the 401 must arrive as an answer, not as a connection reset mid-upload.
+    large = data * 10
+    assert_error(call(api, "POST", upload, data=large, headers=octet, client="10.6.0.1"), 401, "unauthorized")
+    assert_error(call(api, "POST", upload, data=large, client="10.6.0.1",
                       headers={**octet, "Authorization": "Bearer wrong-token-0123456789"}), 401, "unauthorized")
     staff = {**octet, "Authorization": f"Bearer {TOKEN}"}
     status, _, added = call(api, "POST", upload, data=data, headers=staff, client="10.6.0.1")
