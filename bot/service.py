@@ -362,7 +362,7 @@ class Bot:
         readings = self.reader.read(retrieved.reader_question(query.text), [h.chunk.text for h in passages])
         threshold = (self.settings.reader_threshold_en if query.language == "en"
                      else self.settings.reader_threshold)
-        decision = decide(query, passages, readings, threshold, self._years_of)
+        decision = decide(query, passages, readings, threshold, self._years_of, self.settings.reader_rank_prior)
         answer = compose.answer(query, decision, self.data.documents, threshold)
         return self._with_llm(answer, query.text) if self.settings.llm_url and not answer.refused else answer
 

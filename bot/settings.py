@@ -77,6 +77,9 @@ class Settings:
     # The same for an English question, chosen the same way on half of the TyDi QA English dev
     # set (weights/README.md): its margins run lower than Korean ones.
     reader_threshold_en: float = 5.5
+    # The span that answers: its margin less this for each place its passage stands below the
+    # first retrieved, chosen on the KorQuAD tune articles (docs/benchmarks.md, session 18).
+    reader_rank_prior: float = 1.5
     max_question_chars: int = 500
     top_k: int = 5
     llm_url: str | None = None  # an OpenAI-compatible chat endpoint; off by default
@@ -123,6 +126,8 @@ class Settings:
                 raise BadSettings(f"{name} ({getattr(self, name)}) must be between 0 and 1")
         if self.candidates < 1 or self.top_k < 1 or self.embed_batch_size < 1 or self.read_passages < 1:
             raise BadSettings("candidates, top_k, read_passages and embed_batch_size must be positive")
+        if self.reader_rank_prior < 0:
+            raise BadSettings(f"reader_rank_prior ({self.reader_rank_prior}) must be at least 0")
         if self.embed_precision not in ("auto", "float32", "bfloat16"):
             raise BadSettings(f"embed_precision ({self.embed_precision!r}) must be auto, float32 or bfloat16")
         if self.answerer not in ("rules", "reader"):

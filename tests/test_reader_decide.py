@@ -60,3 +60,16 @@ def test_a_count_keeps_its_counter_and_loses_its_particle():
     # A span that already ends at its word or before a space is not extended.
     assert cut("무게는 30 kg이다", "30") == "30"
     assert cut("지아이랩의 대표", "지아이랩") == "지아이랩"
+
+
+def test_the_retrieval_order_weighs_on_which_span_answers_not_on_whether_one_does():
+    readings = [reading(FIRST, "32개사", 10.0), reading(SECOND, "30개사", 11.0)]
+    # Without the prior the surer span of the lower passage answers; with it, the first passage's.
+    assert decide(query(), HITS, readings, 6.0, lambda _: frozenset()).answer.doc_id == "b"
+    decision = decide(query(), HITS, readings, 6.0, lambda _: frozenset(), rank_prior=1.5)
+    assert decision.answer.doc_id == "a" and [h.doc_id for h in decision.passages] == ["a", "b"]
+    # Whether the passages answer at all is the reader's: the surest margin, wherever it stands.
+    unsure = [reading(FIRST, "32개사", 5.0), reading(SECOND, "30개사", 7.0)]
+    answered = decide(query(), HITS, unsure, 6.0, lambda _: frozenset(), rank_prior=3.0)
+    assert answered.answer is not None and answered.answer.doc_id == "a"
+    assert decide(query(), HITS, unsure, 7.5, lambda _: frozenset(), rank_prior=3.0).answer is None
