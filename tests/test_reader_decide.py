@@ -73,3 +73,18 @@ def test_the_retrieval_order_weighs_on_which_span_answers_not_on_whether_one_doe
     answered = decide(query(), HITS, unsure, 6.0, lambda _: frozenset(), rank_prior=3.0)
     assert answered.answer is not None and answered.answer.doc_id == "a"
     assert decide(query(), HITS, unsure, 7.5, lambda _: frozenset(), rank_prior=3.0).answer is None
+
+
+def test_a_span_loses_a_bracket_or_quote_whose_partner_is_outside_it():
+    from bot.qa.reader import _trimmed
+
+    def trim(text: str) -> str:
+        start, end = _trimmed(text, 0, len(text))
+        return text[start:end]
+
+    assert trim("(214개사") == "214개사"
+    assert trim(" Tu-154M) ") == "Tu-154M"
+    assert trim('"새로운 지평') == "새로운 지평"
+    # A pair inside the span stays: a title, a company's legal form.
+    assert trim("《정의란 무엇인가》") == "《정의란 무엇인가》"
+    assert trim("(주)지아이랩") == "(주)지아이랩"

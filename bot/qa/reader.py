@@ -209,9 +209,25 @@ def _with_unit(text: str, start: int, end: int) -> int:
     return end
 
 
+# Brackets and quotes, opening to closing; a straight quote closes itself.
+_PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">", "“": "”", "‘": "’", "「": "」", "『": "』", "《": "》",
+          "〈": "〉", '"': '"', "'": "'"}
+_OPENING_OF = {close: open_ for open_, close in _PAIRS.items()}
+
+
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
+    """The span without spaces at its ends, nor a bracket or quote at an end whose partner is not
+    inside it (the tokenizer's piece ``(214`` gives the span ``(214개사``)."""
+    while start < end:
+        first = text[start]
+        if first.isspace() or (first in _PAIRS and _PAIRS[first] not in text[start + 1:end]):
+            start += 1
+        else:
+            break
+    while end > start:
+        last = text[end - 1]
+        if last.isspace() or (last in _OPENING_OF and _OPENING_OF[last] not in text[start:end - 1]):
+            end -= 1
+        else:
+            break
     return start, end
