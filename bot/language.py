@@ -30,6 +30,11 @@ EN_QUESTION_OPENERS = frozenset({"who", "whom", "whose", "what", "which", "where
 # An English turn of at most this many words that opens with none of them is a fragment (robotics?).
 EN_FRAGMENT_WORDS = 3
 
+# Brackets and quotes, opening to closing (a straight quote closes itself): a span does not begin
+# or end on one whose partner it does not hold.
+BRACKET_PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">", "“": "”", "‘": "’", "「": "」", "『": "』",
+                 "《": "》", "〈": "〉", '"': '"', "'": "'"}
+
 # Morphemes too common to search for.
 KO_STOP_MORPHEMES = frozenset({"하", "되", "있", "없", "것", "수", "등", "및", "이", "그", "저", "때", "중", "더",
                                "또", "다시"})

@@ -16,6 +16,7 @@ import numpy as np
 
 from ..embedding import resolve_precision
 from ..errors import ModelNotFound
+from ..language import BRACKET_PAIRS
 from .data import Example, Window, windows
 
 MAX_LENGTH = 256
@@ -209,10 +210,7 @@ def _with_unit(text: str, start: int, end: int) -> int:
     return end
 
 
-# Brackets and quotes, opening to closing; a straight quote closes itself.
-_PAIRS = {"(": ")", "[": "]", "{": "}", "<": ">", "“": "”", "‘": "’", "「": "」", "『": "』", "《": "》",
-          "〈": "〉", '"': '"', "'": "'"}
-_OPENING_OF = {close: open_ for open_, close in _PAIRS.items()}
+_OPENING_OF = {close: open_ for open_, close in BRACKET_PAIRS.items()}
 
 
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
@@ -220,7 +218,7 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     inside it (the tokenizer's piece ``(214`` gives the span ``(214개사``)."""
     while start < end:
         first = text[start]
-        if first.isspace() or (first in _PAIRS and _PAIRS[first] not in text[start + 1:end]):
+        if first.isspace() or (first in BRACKET_PAIRS and BRACKET_PAIRS[first] not in text[start + 1:end]):
             start += 1
         else:
             break
