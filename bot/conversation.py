@@ -7,14 +7,16 @@ Deterministic given the history:
 - a demonstrative takes the previous turn's entity: ``그 회사 대표는?`` -> ``지아이랩 대표는?``;
 - a question with a question word but no topic of its own inherits the previous topic:
   ``언제였어?`` -> ``지아이랩 협약식 언제였어?``;
-- English likewise: ``and automotive?`` -> ``How many automotive companies signed?``.
+- English likewise: ``and automotive?`` -> ``How many automotive companies signed?``; an English
+  question that points back (``these companies``, ``they``, ``its``) carries the previous topic:
+  ``How many people have these companies hired? (협약을 맺은 50개사 가운데 기업)``.
 """
 from __future__ import annotations
 
 import re
 from typing import Callable, Sequence
 
-from .language import (EN_FOLLOW_UP_SKIP, EN_FRAGMENT_WORDS, EN_QUESTION_OPENERS, KO_QUESTION_WORDS,
+from .language import (EN_BACK_REFERENCES, EN_FOLLOW_UP_SKIP, EN_FRAGMENT_WORDS, EN_QUESTION_OPENERS, KO_QUESTION_WORDS,
                        has_final_consonant, language_of)
 from .lexical import kiwi
 
@@ -38,6 +40,8 @@ def resolve(question: str, history, similarity: Similarity | None = None) -> str
     if language_of(question) == "en":
         # English: a question of its own, or a bare fragment that varies the previous question.
         words = re.findall(r"[A-Za-z]+", question)
+        if points_back(question):
+            return _with_topic(question, previous)
         if words[0].lower() in EN_QUESTION_OPENERS or len(words) > EN_FRAGMENT_WORDS:
             return None
         return _english(question, previous)
@@ -163,3 +167,19 @@ def _english(question: str, previous: str) -> str:
     if topic is None:
         return f"{previous} {focus}"
     return re.sub(rf"\b{re.escape(topic)}\b", focus, previous, count=1)
+
+
+def points_back(question: str) -> bool:
+    """An English question with a pronoun or determiner that points to the previous turn."""
+    return language_of(question) == "en" and any(w.lower() in EN_BACK_REFERENCES
+                                                 for w in re.findall(r"[A-Za-z]+", question))
+
+
+def _with_topic(question: str, previous: str) -> str | None:
+    """An English question that points back, followed by the previous question's topic in brackets
+    (its text before the question word; of an English question, its content words)."""
+    if language_of(previous) == "en":
+        topic = " ".join(w for w in re.findall(r"[A-Za-z0-9]+", previous) if w.lower() not in EN_FOLLOW_UP_SKIP)
+    else:
+        topic = _topic(previous)
+    return f"{question.strip()} ({topic})" if topic and topic not in question else None

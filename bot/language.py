@@ -27,6 +27,11 @@ EN_FOLLOW_UP_SKIP = frozenset({"how", "many", "much", "what", "which", "who", "w
 EN_QUESTION_OPENERS = frozenset({"who", "whom", "whose", "what", "which", "where", "when", "why", "how", "is",
                                  "are", "was", "were", "do", "does", "did", "can", "could", "will", "would",
                                  "has", "have", "had", "should", "tell", "name", "list", "give"})
+# English pronouns and determiners that point back to the previous turn (How many people have these
+# companies hired?): such a question carries the previous question's topic. "this" and "that" are
+# left out: they open new topics too (this year, the company that signed).
+EN_BACK_REFERENCES = frozenset({"they", "them", "their", "theirs", "these", "those", "it", "its",
+                                "he", "him", "his", "she", "her"})
 # An English turn of at most this many words that opens with none of them is a fragment (robotics?).
 EN_FRAGMENT_WORDS = 3
 

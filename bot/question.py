@@ -122,9 +122,9 @@ def _how_many_phrase(text: str) -> list[str]:
     return phrase
 
 
-def analyse(text: str) -> Question:
-    """Language, answer type, keywords, counter and subject of one question."""
-    language = language_of(text)
+def analyse(text: str, language: str | None = None) -> Question:
+    """Language (unless given), answer type, keywords, counter and subject of one question."""
+    language = language or language_of(text)
     if language == "en":
         answer_type = next((t for pattern, t in _EN_TYPES if pattern.search(text)), OTHER)
         words = [w.lower() for w in re.findall(r"[A-Za-z][A-Za-z\-']+|\d[\d,.]*|[가-힣]+", text)]

@@ -184,7 +184,8 @@ class Bot:
         question = check(question, self.settings.max_question_chars)
         rewritten = conversation.resolve(question, list(history), self._similarity)
         effective = rewritten or question
-        analysed = analyse(effective)
+        # An English question that points back keeps its language under the Korean topic it carries.
+        analysed = analyse(effective, "en" if rewritten and conversation.points_back(question) else None)
         if rewritten and analyse(question).counter is None:
             # A follow-up borrows the kind of question, but the counter it borrows is only a
             # preference: after 선수는 몇 명, 세부 종목은? counts 종목 (109개), not people.
@@ -359,7 +360,8 @@ class Bot:
                 return answer
         retrieved = self.retrieval(query, self.settings.top_k, filters, vector=vector)
         passages = retrieved.to_read(self.settings.read_passages)
-        readings = self.reader.read(retrieved.reader_question(query.text), [h.chunk.text for h in passages])
+        readings = self.reader.read(retrieved.reader_question(query.reading or query.text),
+                                    [h.chunk.text for h in passages])
         threshold = (self.settings.reader_threshold_en if query.language == "en"
                      else self.settings.reader_threshold)
         decision = decide(query, passages, readings, threshold, self._years_of, self.settings.reader_rank_prior)

@@ -2,7 +2,7 @@
 for which noun a fragment stands for."""
 import pytest
 
-from bot.conversation import resolve
+from bot.conversation import points_back, resolve
 from bot.records import Answer
 
 
@@ -44,3 +44,15 @@ def test_an_english_question_after_a_korean_turn_stands_alone():
     english = [_turn("How many healthcare companies signed?")]
     assert resolve("Where was the agreement signed?", english) is None
     assert resolve("robotics?", english) == "How many robotics companies signed?"
+
+
+def test_an_english_question_that_points_back_carries_the_previous_topic():
+    # Seen in the kiosk: "these companies" stood alone and was answered from another article.
+    korean = [_turn("협약을 맺은 50개사 가운데 기업은 몇 개입니까?")]
+    assert resolve("How many people have these companies hired?", korean) == \
+        "How many people have these companies hired? (협약을 맺은 50개사 가운데 기업)"
+    english = [_turn("How many healthcare companies signed?")]
+    assert resolve("Where did they sign it?", english) == "Where did they sign it? (healthcare companies signed)"
+    # No pronoun pointing back: a question of its own, even one that says "this year".
+    assert resolve("How many companies signed this year?", english) is None
+    assert not points_back("Who is the CEO of GI Lab?") and points_back("When was its office opened?")

@@ -112,3 +112,15 @@ def test_the_reader_answerer_refuses_what_the_corpus_does_not_say(reader_bot, qu
 def test_a_question_about_the_article_itself_is_still_answered_from_its_byline(reader_bot):
     answer = reader_bot.ask("이 기사를 쓴 기자는?")
     assert not answer.refused and "박선강" in answer.text and answer.citations[0].doc_id == SEED
+
+
+@pytest.mark.slow
+def test_an_english_follow_up_that_points_back_is_answered_from_the_same_release(reader_bot, corpus_bot):
+    # The previous topic leads retrieval; the reader reads the question as asked, not the count
+    # the previous turn asked for (43개).
+    first = "협약을 맺은 50개사 가운데 기업은 몇 개입니까?"
+    for bot in (reader_bot, corpus_bot):
+        history = [(first, bot.ask(first))]
+        answer = bot.ask("How many people have these companies hired?", history=history)
+        assert not answer.refused and "100여 명" in answer.text
+        assert answer.citations[0].doc_id == "gwangju-gilab-mou-2020-11"

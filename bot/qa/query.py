@@ -25,6 +25,10 @@ class Query:
     language: str  # "ko" or "en"
     years: tuple[str, ...]  # the calendar years the question gives
     field: str | None  # about.REPORTER/SOURCE/DATE/EMAIL for a question about a document itself
+    # what the reader reads, and whose language answers: ``text``, but a question that points back
+    # is read as asked (the previous topic it carries leads retrieval; read, it draws the reader to
+    # the previous answer)
+    reading: str = ""
 
 
 def check(question: str, max_chars: int) -> str:
@@ -46,6 +50,7 @@ def understand(question: str, history, similarity, max_chars: int) -> Query:
     asked = check(question, max_chars)
     rewritten = conversation.resolve(asked, list(history), similarity)
     text = rewritten or asked
-    language = language_of(text)
+    reading = asked if rewritten and conversation.points_back(asked) else text
+    language = language_of(reading)  # a Korean topic carried does not make the question Korean
     return Query(asked=asked, text=text, rewritten=rewritten, language=language,
-                 years=years_asked(text), field=about.asked_field(text, language))
+                 years=years_asked(text), field=about.asked_field(text, language), reading=reading)
