@@ -211,13 +211,6 @@ def _predicates(morphemes) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def counted_noun(text: str) -> str | None:
-    """The noun a Korean count question counts: the topic or subject just before 몇 (선수는 몇 명,
-    승객이 몇 명), or the noun after 몇 명의 (몇 명의 선수); None when it names none."""
-    counted, _ = _counted(kiwi().tokenize(text))
-    return counted
-
-
 # Nouns that end a restricting phrase: 50개사 가운데 기업은 (the whole the part is taken from).
 _AMONG = {"가운데", "중", "중에서", "사이", "이외", "외", "전체"}
 

@@ -137,15 +137,11 @@ class NamePrefixes:
         return len(self._prefixes)
 
 
-def korean_names(text: str, prefixes: NamePrefixes, skip=frozenset()) -> list[str]:
-    """Hangul forms of the romanised Korean names in an English text that the corpus holds:
-    runs of capitalised words read together (Moon Jae-in -> 문재인), else one word (Itaewon ->
-    이태원). ``skip``: lowercase words that are English, not names (the lexicon's words)."""
-    return list(dict.fromkeys(name for name, _ in read_names(text, prefixes, skip)))
-
-
 def read_names(text: str, prefixes: NamePrefixes, skip=frozenset()) -> list[tuple[str, tuple[str, ...]]]:
-    """``korean_names`` with the English words each name was read from (Kim, Jeong-tae)."""
+    """Hangul forms of the romanised Korean names in an English text that the corpus holds, each
+    with the English words it was read from: runs of capitalised words read together (Moon Jae-in
+    -> 문재인, (Moon, Jae-in)), else one word (Itaewon -> 이태원). ``skip``: lowercase words that are
+    English, not names (the lexicon's words)."""
     words = _LATIN_WORD.findall(text)
 
     def may_be_name(word: str) -> bool:

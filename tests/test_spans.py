@@ -1,5 +1,5 @@
 """Typed spans from kiwi morphemes: places need to be where, counts know what they count."""
-from bot.question import COUNT, NUMBER, ORG, PERSON, PLACE, analyse, counted_noun, predicates
+from bot.question import COUNT, NUMBER, ORG, PERSON, PLACE, analyse, predicates
 from bot.spans import typed_spans
 
 VENUE = "광주광역시는 6일 오후 김대중컨벤션센터에서 ㈜지아이랩과 광주형 인공지능 비즈니스 기반 조성을 위한 업무협약을 체결했다고 밝혔다."
@@ -26,10 +26,10 @@ def test_a_particle_typed_apart_still_marks_its_noun():
 
 
 def test_the_counted_noun_of_a_question():
-    assert counted_noun("선수는 몇 명이야?") == "선수"
-    assert counted_noun("몇 명의 선수가 참가했나?") == "선수"
-    assert counted_noun("한국어 위키백과 문서 수는 몇 개야?") == "문서"
-    assert counted_noun("첫 대국 몇 수 만에 끝났어?") is None  # no topic particle: 대국 is not counted
+    assert analyse("선수는 몇 명이야?").counted == "선수"
+    assert analyse("몇 명의 선수가 참가했나?").counted == "선수"
+    assert analyse("한국어 위키백과 문서 수는 몇 개야?").counted == "문서"
+    assert analyse("첫 대국 몇 수 만에 끝났어?").counted is None  # no topic particle: 대국 is not counted
 
 
 def test_the_words_restricting_a_korean_count_are_its_focus():
