@@ -73,10 +73,10 @@ class Settings:
     # rejected: docs/benchmarks.md)
     reader_precision: str = "auto"
     read_passages: int = 5
-    reader_threshold: float = 9.5
+    reader_threshold: float = 9.75
     # The same for an English question, chosen the same way on half of the TyDi QA English dev
     # set (weights/README.md): its margins run lower than Korean ones.
-    reader_threshold_en: float = 6.0
+    reader_threshold_en: float = 3.25
     # The span that answers: its margin less this for each place its passage stands below the
     # first retrieved, chosen on the KorQuAD tune articles (docs/benchmarks.md, session 18).
     reader_rank_prior: float = 1.5
