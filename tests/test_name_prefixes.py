@@ -4,7 +4,7 @@ import shutil
 
 from bot.index import load_index
 from bot.records import Document
-from bot.romanized import NamePrefixes, korean_names
+from bot.romanized import NamePrefixes, read_names
 
 RELEASE = Document(
     doc_id="uploads/ambassador-visit", title="광주시, 주한 대사 방문",
@@ -28,10 +28,10 @@ def test_an_added_document_adds_its_prefixes(corpus_index, embedder, settings, t
     shutil.copytree(corpus_index, index_dir)
     bot = Bot.load(index_dir, settings=settings, embedder=embedder)
     prefixes = NamePrefixes(prefixes=bot.data.snapshot.name_prefixes())
-    assert "탁무경" not in prefixes and korean_names("Ambassador Tak Mu-gyeong", prefixes) == []
+    assert "탁무경" not in prefixes and read_names("Ambassador Tak Mu-gyeong", prefixes) == []
     bot.add_documents([RELEASE])
     prefixes = NamePrefixes(prefixes=bot.data.snapshot.name_prefixes())
     assert "탁무경" in prefixes and "탁무" in prefixes
-    assert "탁무경" in korean_names("Ambassador Tak Mu-gyeong", prefixes)
+    assert "탁무경" in [name for name, _ in read_names("Ambassador Tak Mu-gyeong", prefixes)]
     answer = bot.ask("Who is Tak Mu-gyeong?")
     assert answer.citations and answer.citations[0].doc_id == RELEASE.doc_id
