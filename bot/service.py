@@ -13,7 +13,7 @@ import threading
 from dataclasses import replace
 from pathlib import Path
 
-from . import about, answering, conversation, llm, validation
+from . import about, answering, llm, validation
 from .embedding import Embedder
 from .index import IndexData, load_index
 from .bilingual import lexicon_phrases, lexicon_predicates, lexicon_terms
@@ -24,7 +24,7 @@ from .qa.decide import decide
 from .qa.query import understand
 from .qa.reader import Reader
 from .qa.retrieve import Retrieval, lexical_text_of as _lexical_text
-from .question import OTHER, PERSON, ROLE, analyse, check, language_of
+from .question import OTHER, PERSON, ROLE, analyse, language_of
 from .records import Answer, Citation, Hit
 from .retrieval import Filters, HybridRetriever, dedupe
 from .settings import Settings
@@ -181,11 +181,9 @@ class Bot:
         filters = validation.filters(filters)
         if self.settings.answerer == "reader":
             return self._read(question, history, filters)
-        question = check(question, self.settings.max_question_chars)
-        rewritten = conversation.resolve(question, list(history), self._similarity)
-        effective = rewritten or question
-        # An English question that points back keeps its language under the Korean topic it carries.
-        analysed = analyse(effective, "en" if rewritten and conversation.points_back(question) else None)
+        query = understand(question, history, self._similarity, self.settings.max_question_chars)
+        question, rewritten, effective = query.asked, query.rewritten, query.text
+        analysed = analyse(effective, query.language)
         if rewritten and analyse(question).counter is None:
             # A follow-up borrows the kind of question, but the counter it borrows is only a
             # preference: after 선수는 몇 명, 세부 종목은? counts 종목 (109개), not people.
@@ -360,8 +358,7 @@ class Bot:
                 return answer
         retrieved = self.retrieval(query, self.settings.top_k, filters, vector=vector)
         passages = retrieved.to_read(self.settings.read_passages)
-        readings = self.reader.read(retrieved.reader_question(query.reading or query.text),
-                                    [h.chunk.text for h in passages])
+        readings = self.reader.read(retrieved.reader_question(query.reading), [h.chunk.text for h in passages])
         threshold = (self.settings.reader_threshold_en if query.language == "en"
                      else self.settings.reader_threshold)
         decision = decide(query, passages, readings, threshold, self._years_of, self.settings.reader_rank_prior)

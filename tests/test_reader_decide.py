@@ -19,7 +19,7 @@ def reading(text: str, value: str, margin: float) -> Reading:
 
 
 def query(years: tuple[str, ...] = ()) -> Query:
-    return Query("협약 기업은 몇 개사?", "협약 기업은 몇 개사?", None, "ko", years, None)
+    return Query("협약 기업은 몇 개사?", "협약 기업은 몇 개사?", None, "ko", years, None, "협약 기업은 몇 개사?")
 
 
 HITS = [hit("a", FIRST), hit("b", SECOND)]

@@ -28,7 +28,7 @@ class Query:
     # what the reader reads, and whose language answers: ``text``, but a question that points back
     # is read as asked (the previous topic it carries leads retrieval; read, it draws the reader to
     # the previous answer)
-    reading: str = ""
+    reading: str
 
 
 def check(question: str, max_chars: int) -> str:

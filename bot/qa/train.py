@@ -331,11 +331,13 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
     n = result["no_answer"]
     m = result["no_answer_en"]
     k = m["check"]
-    trained = (f"the top {c['train_layers']} of 12 encoder layers and the span head (word, position "
-               "and type embeddings and the lower layers frozen)" if c["mode"] == "partial"
-               else f"LoRA adapters (rank {c['lora_rank']}) on every linear layer and the span head")
-    if c["mode"] == "partial" and c["train_layers"] >= 12:
+    if c["mode"] == "lora":
+        trained = f"LoRA adapters (rank {c['lora_rank']}) on every linear layer and the span head"
+    elif c["train_layers"] >= 12:
         trained = "all 12 encoder layers and the span head (word, position and type embeddings frozen)"
+    else:
+        trained = (f"the top {c['train_layers']} of 12 encoder layers and the span head (word, position "
+                   "and type embeddings and the lower layers frozen)")
     flags = [f"--mode {c['mode']}"] + ([f"--train-layers {c['train_layers']}"] if c["mode"] == "partial" else [])
     flags += [f"--lr {c['learning_rate']:g}", f"--epochs {c['epochs']:g}",
               f"--max-minutes {c['max_minutes']:g}", f"--seed {c['seed']}"]
