@@ -62,6 +62,34 @@ def test_a_count_keeps_its_counter_and_loses_its_particle():
     assert cut("지아이랩의 대표", "지아이랩") == "지아이랩"
 
 
+def test_only_particles_and_the_copula_with_its_endings_are_cut_from_a_span():
+    from bot.qa.reader import _without_endings
+
+    def cut(text: str) -> str:
+        return text[:_without_endings(text)]
+
+    assert cut("학생이다") == "학생"
+    assert cut("서울시청이었다") == "서울시청"
+    assert cut("시위를") == "시위"
+    # A verb keeps its ending; a name Kiwi reads as noun + ending is not cut.
+    assert cut("신라王, 왕비와 함께 잠들다") == "신라王, 왕비와 함께 잠들다"
+    assert cut("확실함") == "확실함"
+    assert cut("트리니다드 토바고") == "트리니다드 토바고"
+    assert cut("트리니다드 토바고에서") == "트리니다드 토바고"
+
+
+def test_a_span_that_starts_inside_a_word_starts_at_the_word():
+    from bot.qa.reader import _word_start
+
+    text = "제4차 전국인민대표대회와 장이머우 감독"
+    assert text[_word_start(text, 1, 3):3] == "제4차"
+    start = text.index("머우")
+    assert text[_word_start(text, start, start + 2):start + 2] == "장이머우"
+    # A span at a word's start, or after a bracket or a space, stays.
+    assert _word_start(text, 0, 3) == 0
+    assert _word_start("(주)지아이랩", 3, 7) == 3
+
+
 def test_the_retrieval_order_weighs_on_which_span_answers_not_on_whether_one_does():
     readings = [reading(FIRST, "32개사", 10.0), reading(SECOND, "30개사", 11.0)]
     # Without the prior the surer span of the lower passage answers; with it, the first passage's.

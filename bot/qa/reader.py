@@ -125,6 +125,7 @@ class Reader:
             spans = []
             for (a, b), score in sorted(found.items(), key=lambda item: -item[1]):
                 a, b = _trimmed(context, a, b)
+                a = _word_start(context, a, b)
                 if self.trim_particles:
                     b = a + _without_endings(context[a:_with_unit(context, a, b)])
                 if b <= a or any(s.start == a and s.end == b for s in spans):
@@ -184,20 +185,32 @@ _ENDING_TAGS = ("JKS", "JKC", "JKG", "JKO", "JKB", "JKV", "JKQ", "JX", "JC", "VC
 
 
 def _without_endings(text: str) -> int:
-    """The length of ``text`` without its trailing particles, copula and endings (Korean)."""
+    """The length of ``text`` without its trailing particles, copula and the copula's endings
+    (Korean). Endings that follow anything but the copula stay: after a verb they are part of the
+    word (잠들다, 확실함), after a noun they are Kiwi misreading a name (토바고 as 토바 + 고)."""
     from ..lexical import kiwi
 
     if not text or not ("가" <= text[-1] <= "힣" or text[-1] in ".,"):
         return len(text)
-    tokens = kiwi().tokenize(text)
-    end = len(text)
-    for token in reversed(tokens):
+    run = []
+    for token in reversed(kiwi().tokenize(text)):
         if token.tag not in _ENDING_TAGS or token.start == 0:
             break
-        end = token.start
+        run.insert(0, token)
+    while run and run[0].tag.startswith("E"):
+        run.pop(0)
+    end = run[0].start if run else len(text)
     while end > 0 and text[end - 1].isspace():
         end -= 1
     return end if end > 0 else len(text)
+
+
+def _word_start(text: str, start: int, end: int) -> int:
+    """The start of a span that begins inside a word moved to the word's start (the tokenizer's
+    piece ``4차`` of ``제4차``, ``머우`` of ``장이머우``)."""
+    while 0 < start < end and text[start - 1].isalnum() and text[start].isalnum():
+        start -= 1
+    return start
 
 
 def _with_unit(text: str, start: int, end: int) -> int:
