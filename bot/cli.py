@@ -169,7 +169,8 @@ def _train_reader(args) -> int:
                          epochs=args.epochs, learning_rate=args.lr, english=not args.no_english,
                          max_examples=args.max_examples, lists=args.lists, max_minutes=args.max_minutes,
                          eval_limit=args.eval_limit, frozen_cache=args.frozen_cache,
-                         storage=args.storage)
+                         storage=args.storage, own_negatives=args.own_negatives,
+                         init=str(args.init) if args.init else None)
     embedder = Embedder(settings.model_dir, settings.embed_precision)
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731
     if args.evaluate_only:
@@ -237,6 +238,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--eval-limit", type=int, default=None, help="evaluate on N questions per set (smoke runs)")
     p.add_argument("--storage", choices=("float16", "int8-delta"), default="float16",
                    help="how the trained matrices are saved: whole in float16, or as int8 differences from the base")
+    p.add_argument("--own-negatives", type=float, default=0.0,
+                   help="pairs of a question with its own passage without the answer's sentences, per question")
+    p.add_argument("--init", type=Path, default=None, help="continue from this trained file")
     p.add_argument("--evaluate-only", action="store_true",
                    help="measure the trained file --out again and rewrite its figures and model card")
 

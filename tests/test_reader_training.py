@@ -66,3 +66,24 @@ def test_a_file_of_int8_differences_assembles_into_the_trained_weights(model_dir
         assert float((from_small[name] - base[name]).abs().mean()) > 0.005
     for name in ("qa_outputs.weight", "bert.encoder.layer.11.output.LayerNorm.weight"):
         assert torch.equal(from_small[name], from_whole[name])
+
+
+def test_a_passage_without_its_answer_keeps_the_topic_and_loses_every_sentence_with_the_answer():
+    from bot.qa.data import without_answer
+
+    context = ("광주광역시는 6일 오후 김대중컨벤션센터에서 지아이랩과 50번째 인공지능 기업 유치 업무협약을 체결했다. "
+               "협약에 참여한 기업은 빅데이터 28개사, 헬스케어 8개사, 자동차 6개사 등이다. "
+               "이용섭 광주시장은 인공지능 산업 생태계를 키우겠다고 말했다. "
+               "지아이랩은 본사를 광주로 옮기고 연구소를 세울 계획이다.")
+    answer = "김대중컨벤션센터"
+    example = Example("q1", "협약식은 어디서 열렸나?", context, context.index(answer), answer, (answer,), "p1", "ko")
+    pair = without_answer(example)
+    assert pair.answer_start == -1 and pair.answers == () and answer not in pair.context
+    assert "28개사" in pair.context and "지아이랩은 본사를" in pair.context
+    assert pair.passage_id != example.passage_id
+    # An answer that is also in another sentence makes no unanswerable pair.
+    twice = context + " 행사는 김대중컨벤션센터 3층에서 열렸다."
+    assert without_answer(Example("q2", "어디서?", twice, twice.index(answer), answer, (answer,), "p2", "ko")) is None
+    # Nor does a passage with too little left.
+    short = context.split(". ")[0] + ". 끝이다."
+    assert without_answer(Example("q3", "어디서?", short, short.index(answer), answer, (answer,), "p3", "ko")) is None

@@ -59,6 +59,20 @@ def unanswerable(example: Example, context: str, passage_id: str) -> Example:
                    language=example.language)
 
 
+def without_answer(example: Example, min_chars: int = 100) -> Example | None:
+    """The question over its own passage with the sentences that hold its answer taken out: a
+    passage on the question's topic that does not answer it. None when an answer is still in what
+    is left, or less than two sentences or ``min_chars`` characters are left."""
+    from ..chunking import sentences
+
+    start, end = example.answer_start, example.answer_start + len(example.answer_text)
+    kept = [(a, b) for a, b in sentences(example.context) if b <= start or a >= end]
+    text = " ".join(example.context[a:b] for a, b in kept)
+    if len(kept) < 2 or len(text) < min_chars or any(x and x in text for x in example.answers):
+        return None
+    return unanswerable(example, text, f"{example.passage_id}-without-answer")
+
+
 @dataclass(frozen=True)
 class Window:
     """A model input: question + one window of a passage. ``offsets[i]`` is the character span of

@@ -26,7 +26,7 @@ import numpy as np
 from .. import metrics
 from ..model_build import sha256_file
 from .data import (KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, Example, Window, read_squad,
-                   unanswerable, windows)
+                   unanswerable, windows, without_answer)
 from .reader import MAX_LENGTH, STRIDE, Reader, pad
 from .synthetic import enumerations, split_items
 
@@ -58,6 +58,10 @@ class TrainConfig:
     warmup: float = 0.06
     weight_decay: float = 0.01
     negative_share: float = 0.35  # unanswerable pairs per answerable training question
+    # questions also paired with their own passage without the sentences holding the answer
+    # (``data.without_answer``), per answerable training question
+    own_negatives: float = 0.0
+    init: str | None = None  # a trained file to continue from (else the base encoder)
     english: bool = True
     lists: int = 0  # synthetic enumeration questions trained on (bot/qa/synthetic.py)
     max_examples: int | None = None  # cap on training windows (quick runs)
@@ -218,6 +222,9 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
         if name not in HELD_OUT_NEGATIVES:
             examples += sets[name]
             examples += rng.sample(mined, min(len(mined), round(config.negative_share * len(sets[name]))))
+            if config.own_negatives:
+                own = [w for w in map(without_answer, sets[name]) if w is not None]
+                examples += rng.sample(own, min(len(own), round(config.own_negatives * len(sets[name]))))
     examples += training_lists(config, sets)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
     feats = windows(tokenizer, examples, MAX_LENGTH, STRIDE)
@@ -237,7 +244,12 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
     log(f"{len(examples)} pairs -> {len(kept)} training windows "
         f"({sum(1 for w in kept if w.start_label == 0)} unanswerable)")
 
-    model = BertForQuestionAnswering.from_pretrained(str(base_dir), local_files_only=True)
+    if config.init:
+        from .assemble import assemble_model
+
+        model = assemble_model(base_dir, config.init)
+    else:
+        model = BertForQuestionAnswering.from_pretrained(str(base_dir), local_files_only=True)
     model = _trainable(model, config)
     params = [p for p in model.parameters() if p.requires_grad]
     log(f"trainable parameters: {sum(p.numel() for p in params):,}")
@@ -308,6 +320,7 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
         "negatives_mined": {name: len(v) for name, v in negatives_of.items()},
         "sha256": sha256(out_file), "bytes": out_file.stat().st_size,
         "torch_threads": torch.get_num_threads(),
+        "init_sha256": sha256(Path(config.init)) if config.init else None,
     })
     out_file.with_suffix(".json").write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n",
                                              encoding="utf-8")
@@ -348,7 +361,18 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
         flags.append(f"--lists {c['lists']}")
     if c.get("frozen_cache"):
         flags.append("--frozen-cache")
+    if c.get("own_negatives"):
+        flags.append(f"--own-negatives {c['own_negatives']:g}")
+    if c.get("init"):
+        flags.append(f"--init {c['init']}")
     d = result["lists_dev"]
+    o = result.get("no_answer_own")
+    continued = (f"- continued from the trained file with sha256 `{result['init_sha256']}`\n"
+                 if result.get("init_sha256") else "")
+    own_pairs = (f", and {c['own_negatives']:g} of its own passage without the sentences holding its answer"
+                 if c.get("own_negatives") else "")
+    own_refused = (f" Its own passage without the sentences holding the answer ({o['unanswerable']} tune "
+                   f"questions): {o['unanswerable_refused']:.1%} refused at this threshold." if o else "")
     text = f"""# Model card: the reader (`{file_name}`)
 
 An extractive question-answering reader for Korean (and English) press materials:
@@ -360,12 +384,12 @@ base encoder in seconds (`bot/qa/assemble.py`) into `models/reader/`.
 
 - sha256: `{result['sha256']}`
 - trained by: `bot train-reader {' '.join(flags)}` on 2 CPU cores ({result['torch_threads']} torch threads), bfloat16 autocast
-- training time: {result['train_minutes']} min of training, {result['total_minutes']} min in all (mining, training, evaluation)
+{continued}- training time: {result['train_minutes']} min of training, {result['total_minutes']} min in all (mining, training, evaluation)
 - windows trained: {result['batches_done']} of {result['batches_planned']} planned batches of {c['batch_size']}
   ({result['training_windows']:,} windows per epoch; question + passage, at most 256 tokens, stride 96)
 - hyper-parameters: AdamW, learning rate {c['learning_rate']:g}, linear warm-up {c['warmup']:g} and decay,
   weight decay {c['weight_decay']:g}, gradient clipping 1.0, seed {c['seed']}, unanswerable pairs
-  {c['negative_share']:g} per answerable question; final training loss {result['final_loss']}
+  {c['negative_share']:g} per answerable question{own_pairs}; final training loss {result['final_loss']}
 
 ## Data (read in place, never copied)
 | set | questions | use | licence |
@@ -400,7 +424,7 @@ score), the value of a grid from -10 to 10 (step 0.25) that gets most pairs righ
 articles: {n['answerable']} questions on their gold paragraph (right when answered with character-F1
 >= 0.5) and {n['unanswerable']} paired with a mined passage that does not answer (right when refused):
 {n['right']} of {n['answerable'] + n['unanswerable']} right; {n['answerable_refused']:.1%} of answerable and
-{n['unanswerable_refused']:.1%} of unanswerable pairs refused. It is `reader_threshold` in
+{n['unanswerable_refused']:.1%} of unanswerable pairs refused.{own_refused} It is `reader_threshold` in
 `bot/settings.py`.
 
 English threshold: {m['threshold']:g}, chosen the same way on the even rows of the TyDi QA English dev
@@ -445,6 +469,7 @@ def evaluate(base_dir: Path, trained_file: Path, sets: dict, negatives: dict[str
     tune = sets["korquad_tune"][:limit]
     no_answer = choose_threshold(reader, tune, negatives["korquad_tune"][:limit])
     threshold = no_answer["threshold"]
+    own = [w for w in map(without_answer, tune) if w is not None]
     return {
         "precision": precision,
         "korquad_tune_gold": gold_scores(reader, tune),
@@ -452,6 +477,7 @@ def evaluate(base_dir: Path, trained_file: Path, sets: dict, negatives: dict[str
         "korquad_test_gold_card_sample": gold_scores(reader, card_sample(sets["korquad_test"])[:limit]),
         "tydi_en_dev_gold": gold_scores(reader, sets["tydi_en_dev"][:limit]),
         "no_answer": no_answer,
+        "no_answer_own": choose_threshold(reader, tune, own, fixed=threshold),
         "no_answer_en": english_threshold(reader, sets["tydi_en_dev"][:limit], negatives["tydi_en_dev"]),
         "lists_dev": lists_scores(reader, sets["lists_dev"][:limit], threshold),
     }
