@@ -47,6 +47,9 @@ def register(sub, command) -> None:
                         "of the reader's tuning articles 90-99 (retrieval still over all 964 paragraphs)")
     p.add_argument("--gold-paragraph", action="store_true",
                    help="KorQuAD: the reader alone on each question's gold paragraph (EM, character-F1)")
+    p.add_argument("--choose-threshold", action="store_true",
+                   help="KorQuAD, reader: choose the no-answer threshold in the open-domain setting (each "
+                        "question over the whole index, and over the index without its own article)")
     p.add_argument("--korquad-index", type=Path, metavar="DIR",
                    help="KorQuAD: keep the paragraphs' index here and reuse it when it exists")
     p.add_argument("--keep-particles", action="store_true",
@@ -187,22 +190,33 @@ def _eval_korquad(args, settings: Settings) -> int:
         print(json.dumps(result) if args.json else
               "\n".join(f"{key:<24} {value}" for key, value in result.items()))
         return 0
+    if args.choose_threshold and settings.answerer != "reader":
+        raise SystemExit("--choose-threshold chooses the reader's threshold: set BOT_ANSWERER=reader")
     embedder = Embedder(settings.model_dir, settings.embed_precision)
     from .index import has_index
+    from .korquad import open_domain_threshold
+
+    def ask(bot) -> dict:
+        if args.choose_threshold:
+            return open_domain_threshold(bot, chosen)
+        return run_korquad(bot, chosen, on_progress=_progress("asked"))
 
     if args.korquad_index and has_index(args.korquad_index):
         from . import Bot
 
         bot = Bot.load(args.korquad_index, settings=settings, embedder=embedder)
-        result = run_korquad(bot, chosen, on_progress=_progress("asked"))
+        result = ask(bot)
         built = {"index_chunks": bot.data.live_count, "index_seconds": None}
     else:
         with tempfile.TemporaryDirectory(prefix="korquad-index-") as folder:
             target = args.korquad_index or Path(folder) / "index"
             print(f"indexing {len(documents)} KorQuAD paragraphs", file=sys.stderr)
             bot, report = build_bot(documents, target, embedder, settings)
-            result = run_korquad(bot, chosen, on_progress=_progress("asked"))
+            result = ask(bot)
         built = {"index_chunks": report.chunks, "index_seconds": round(report.seconds, 1)}
+    if args.choose_threshold:
+        print(json.dumps(result))
+        return 0
     result = {"questions_in_file": len(questions), "paragraphs": len(documents), **result, **built}
     if args.json:
         print(json.dumps(result))

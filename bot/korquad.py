@@ -21,6 +21,9 @@ from .records import Document
 
 SOURCE = "KorQuAD 1.0"
 SAMPLE_SEED = 20240101
+# Retrieved beyond top_k so that enough passages of other articles remain when a question's own
+# article is left out (``open_domain_threshold``).
+OTHER_ARTICLES_DEPTH = 30
 
 
 @dataclass(frozen=True)
@@ -167,3 +170,40 @@ def _highlighted(bot, answer) -> str:
         return ""
     c = answer.citations[0]
     return bot.documents[c.doc_id].text[c.span_start:c.span_end]
+
+
+def open_domain_threshold(bot, questions: list[KorQuADQuestion]) -> dict:
+    """The reader's threshold chosen in the product's own setting: each question asked over the
+    whole index (right when answered with a span of character-F1 >= 0.5) and over the index
+    without its own article (right when refused: the document that answers is not in the corpus)."""
+    from .qa.train import best_threshold
+
+    return best_threshold(*open_domain_margins(bot, questions))
+
+
+def open_domain_margins(bot, questions: list[KorQuADQuestion]) -> tuple[list[float], list[bool], list[float]]:
+    """Each question's surest margin among the passages read (as ``qa.decide`` compares it) over the
+    whole index, whether its answer there is good, and its surest margin without its own article."""
+    from .qa.decide import decide
+    from .qa.query import understand
+
+    settings = bot.settings
+    pos_margins, pos_good, neg_margins = [], [], []
+    for q in questions:
+        query = understand(q.question, [], bot._similarity, settings.max_question_chars)
+        retrieved = bot.retrieval(query, settings.top_k)
+        deeper = bot.retrieval(query, settings.top_k + OTHER_ARTICLES_DEPTH, vector=retrieved.vector)
+        article = "-".join(q.paragraph_id.split("-")[:2]) + "-"
+        others = [h for h in deeper.hits if not h.doc_id.startswith(article)]
+        for hits, answerable in ((retrieved.to_read(settings.read_passages), True),
+                                 (others[:settings.read_passages], False)):
+            readings = bot.reader.read(retrieved.reader_question(query.reading), [h.chunk.text for h in hits])
+            decision = decide(query, hits, readings, float("-inf"), bot._years_of, settings.reader_rank_prior)
+            surest = max((c.margin for c in decision.candidates), default=-1e9)
+            if answerable:
+                best = decision.answer.text if decision.answer else ""
+                pos_margins.append(surest)
+                pos_good.append(metrics.best_char_f1(best, q.answers) >= 0.5)
+            else:
+                neg_margins.append(surest)
+    return pos_margins, pos_good, neg_margins

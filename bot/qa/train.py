@@ -150,17 +150,23 @@ def choose_threshold(reader: Reader, answerable: list[Example], negatives: list[
     only count how many a given threshold gets right)."""
     pos = reader.read_examples(answerable, n_best=1)
     neg = reader.read_examples(negatives, n_best=1)
-    pos_margin = np.array([r.best.margin if r.best else -1e9 for r in pos])
-    pos_good = np.array([bool(r.best) and metrics.best_char_f1(r.best.text, e.answers) >= 0.5
-                         for r, e in zip(pos, answerable)])
-    neg_margin = np.array([r.best.margin if r.best else -1e9 for r in neg])
+    return best_threshold([r.best.margin if r.best else -1e9 for r in pos],
+                          [bool(r.best) and metrics.best_char_f1(r.best.text, e.answers) >= 0.5
+                           for r, e in zip(pos, answerable)],
+                          [r.best.margin if r.best else -1e9 for r in neg], fixed)
+
+
+def best_threshold(pos_margins, pos_good, neg_margins, fixed: float | None = None) -> dict:
+    """The grid value (-10 to 10, step 0.25) that gets most right: an answerable question when its
+    margin reaches it and its span is good, an unanswerable one when its margin is below it."""
+    pos_margin, good, neg_margin = np.array(pos_margins), np.array(pos_good, dtype=bool), np.array(neg_margins)
     best = None
     for threshold in [fixed] if fixed is not None else np.arange(-10.0, 10.01, 0.25):
-        right = int(((pos_margin >= threshold) & pos_good).sum() + (neg_margin < threshold).sum())
+        right = int(((pos_margin >= threshold) & good).sum() + (neg_margin < threshold).sum())
         if best is None or right > best[1]:
             best = (float(threshold), right)
     threshold = best[0]
-    return {"threshold": threshold, "answerable": len(answerable), "unanswerable": len(negatives),
+    return {"threshold": threshold, "answerable": len(pos_margin), "unanswerable": len(neg_margin),
             "right": best[1], "answerable_refused": round(float((pos_margin < threshold).mean()), 4),
             "unanswerable_refused": round(float((neg_margin < threshold).mean()), 4)}
 
@@ -424,8 +430,9 @@ score), the value of a grid from -10 to 10 (step 0.25) that gets most pairs righ
 articles: {n['answerable']} questions on their gold paragraph (right when answered with character-F1
 >= 0.5) and {n['unanswerable']} paired with a mined passage that does not answer (right when refused):
 {n['right']} of {n['answerable'] + n['unanswerable']} right; {n['answerable_refused']:.1%} of answerable and
-{n['unanswerable_refused']:.1%} of unanswerable pairs refused.{own_refused} It is `reader_threshold` in
-`bot/settings.py`.
+{n['unanswerable_refused']:.1%} of unanswerable pairs refused.{own_refused} The product's `reader_threshold`
+(`bot/settings.py`) is chosen instead as the product reads, five retrieved passages at a time:
+`bot eval --korquad --articles tune --choose-threshold` (docs/decisions.md, session 20).
 
 English threshold: {m['threshold']:g}, chosen the same way on the even rows of the TyDi QA English dev
 set ({m['answerable']} questions on their gold passage, {m['unanswerable']} paired with a mined passage of the
