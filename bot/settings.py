@@ -66,15 +66,15 @@ class Settings:
     answerer: str = "rules"
     # The reader (bot/qa): its model folder, assembled by `make model` from weights/, and the
     # passages it reads per question (the best retrieved). It refuses when its best span's margin
-    # (span score minus the passage's no-answer score) is below reader_threshold, chosen on the
-    # KorQuAD tune articles as the product reads them, five retrieved passages at a time
+    # (span score minus the passage's no-answer score) is below reader_threshold. Both were chosen
+    # on the KorQuAD tune articles as the product reads, read_passages at a time
     # (`bot eval --korquad --articles tune --choose-threshold`; docs/decisions.md, session 20).
     reader_dir: Path = ROOT / "models" / "reader"
     # auto (as embed_precision), float32 or bfloat16 (int8 dynamic quantisation was measured and
     # rejected: docs/benchmarks.md)
     reader_precision: str = "auto"
-    read_passages: int = 5
-    reader_threshold: float = 8.75
+    read_passages: int = 3
+    reader_threshold: float = 9.25
     # The same for an English question, chosen by the model card's rule (one passage per question)
     # on half of the TyDi QA English dev set (weights/README.md): its margins run lower.
     reader_threshold_en: float = 3.25
