@@ -22,7 +22,7 @@ from .records import Document
 SOURCE = "KorQuAD 1.0"
 SAMPLE_SEED = 20240101
 # Retrieved beyond top_k so that enough passages of other articles remain when a question's own
-# article is left out (``open_domain_threshold``).
+# article is left out (``open_domain_margins``).
 OTHER_ARTICLES_DEPTH = 30
 
 

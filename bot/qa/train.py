@@ -431,7 +431,7 @@ articles: {n['answerable']} questions on their gold paragraph (right when answer
 >= 0.5) and {n['unanswerable']} paired with a mined passage that does not answer (right when refused):
 {n['right']} of {n['answerable'] + n['unanswerable']} right; {n['answerable_refused']:.1%} of answerable and
 {n['unanswerable_refused']:.1%} of unanswerable pairs refused.{own_refused} The product's `reader_threshold`
-(`bot/settings.py`) is chosen instead as the product reads, five retrieved passages at a time:
+(`bot/settings.py`) is chosen instead as the product reads, several retrieved passages at a time:
 `bot eval --korquad --articles tune --choose-threshold` (docs/decisions.md, session 20).
 
 English threshold: {m['threshold']:g}, chosen the same way on the even rows of the TyDi QA English dev
