@@ -184,26 +184,16 @@ def open_domain_threshold(bot, questions: list[KorQuADQuestion]) -> dict:
 def open_domain_margins(bot, questions: list[KorQuADQuestion]) -> tuple[list[float], list[bool], list[float]]:
     """Each question's surest margin among the passages read (as ``qa.decide`` compares it) over the
     whole index, whether its answer there is good, and its surest margin without its own article."""
-    from .qa.decide import decide
-    from .qa.query import understand
-
     settings = bot.settings
     pos_margins, pos_good, neg_margins = [], [], []
     for q in questions:
-        query = understand(q.question, [], bot._similarity, settings.max_question_chars)
+        query = bot.understand(q.question)
         retrieved = bot.retrieval(query, settings.top_k)
         deeper = bot.retrieval(query, settings.top_k + OTHER_ARTICLES_DEPTH, vector=retrieved.vector)
         article = "-".join(q.paragraph_id.split("-")[:2]) + "-"
         others = [h for h in deeper.hits if not h.doc_id.startswith(article)]
-        for hits, answerable in ((retrieved.to_read(settings.read_passages), True),
-                                 (others[:settings.read_passages], False)):
-            readings = bot.reader.read(retrieved.reader_question(query.reading), [h.chunk.text for h in hits])
-            decision = decide(query, hits, readings, float("-inf"), bot._years_of, settings.reader_rank_prior)
-            surest = max((c.margin for c in decision.candidates), default=-1e9)
-            if answerable:
-                best = decision.answer.text if decision.answer else ""
-                pos_margins.append(surest)
-                pos_good.append(metrics.best_char_f1(best, q.answers) >= 0.5)
-            else:
-                neg_margins.append(surest)
+        answered = bot.read_and_decide(query, retrieved, retrieved.to_read(settings.read_passages), float("-inf"))
+        pos_margins.append(answered.surest)
+        pos_good.append(metrics.best_char_f1(answered.answer.text if answered.answer else "", q.answers) >= 0.5)
+        neg_margins.append(bot.read_and_decide(query, deeper, others[:settings.read_passages], float("-inf")).surest)
     return pos_margins, pos_good, neg_margins

@@ -20,10 +20,10 @@ from .bilingual import lexicon_phrases, lexicon_predicates, lexicon_terms
 from .lexical import nouns, tokens
 from .model_build import model_fingerprint
 from .qa import compose
-from .qa.decide import decide
-from .qa.query import understand
+from .qa.decide import Decision, decide
+from .qa.query import Query, understand
 from .qa.reader import Reader
-from .qa.retrieve import Retrieval, lexical_text_of as _lexical_text
+from .qa.retrieve import Retrieval, Retrieved, lexical_text_of as _lexical_text
 from .question import OTHER, PERSON, ROLE, analyse, language_of
 from .records import Answer, Citation, Hit
 from .retrieval import Filters, HybridRetriever, dedupe
@@ -181,7 +181,7 @@ class Bot:
         filters = validation.filters(filters)
         if self.settings.answerer == "reader":
             return self._read(question, history, filters)
-        query = understand(question, history, self._similarity, self.settings.max_question_chars)
+        query = self.understand(question, history)
         question, rewritten, effective = query.asked, query.rewritten, query.text
         analysed = analyse(effective, query.language)
         if rewritten and analyse(question).counter is None:
@@ -346,9 +346,18 @@ class Bot:
                 others += [Hit(chunk, scores[doc_id], {"document": 1}) for chunk in chunks]
         return dedupe(read + others, len(read) + len(others))[len(read):]
 
+    def understand(self, question: str, history=()) -> Query:
+        """The query stage: the question checked and resolved against ``history``."""
+        return understand(question, history, self._similarity, self.settings.max_question_chars)
+
+    def read_and_decide(self, query: Query, retrieved: Retrieved, passages: list[Hit], threshold: float) -> Decision:
+        """The read and decide stages: the reader over ``passages``, its best span or a refusal."""
+        readings = self.reader.read(retrieved.reader_question(query.reading), [h.chunk.text for h in passages])
+        return decide(query, passages, readings, threshold, self._years_of, self.settings.reader_rank_prior)
+
     def _read(self, question: str, history, filters: Filters | None) -> Answer:
         """The reader's answer: query -> retrieve -> read -> decide -> compose (``bot/qa``)."""
-        query = understand(question, history, self._similarity, self.settings.max_question_chars)
+        query = self.understand(question, history)
         vector = None
         if query.field is not None:
             vector = self.embedder.encode_queries([query.text])[0]
@@ -357,11 +366,9 @@ class Bot:
             if answer is not None:
                 return answer
         retrieved = self.retrieval(query, self.settings.top_k, filters, vector=vector)
-        passages = retrieved.to_read(self.settings.read_passages)
-        readings = self.reader.read(retrieved.reader_question(query.reading), [h.chunk.text for h in passages])
         threshold = (self.settings.reader_threshold_en if query.language == "en"
                      else self.settings.reader_threshold)
-        decision = decide(query, passages, readings, threshold, self._years_of, self.settings.reader_rank_prior)
+        decision = self.read_and_decide(query, retrieved, retrieved.to_read(self.settings.read_passages), threshold)
         answer = compose.answer(query, decision, self.data.documents, threshold)
         return self._with_llm(answer, query.text) if self.settings.llm_url and not answer.refused else answer
 

@@ -46,6 +46,11 @@ class Decision:
     reason: str
     margin: float
 
+    @property
+    def surest(self) -> float:
+        """The highest margin of any candidate: what the threshold is compared with."""
+        return max((c.margin for c in self.candidates), default=float("-inf"))
+
 
 def candidates_of(hits: list[Hit], readings: list[Reading], rank_prior: float = 0.0) -> list[tuple[float, Candidate]]:
     """Every span of every passage with its ranking score (margin less ``rank_prior`` per
