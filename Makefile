@@ -8,7 +8,7 @@ API_PORT ?= 8000
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup model index run api test test-fast browser ocr clean
+.PHONY: setup model index run api test test-fast heldout browser ocr clean
 
 setup: .venv/.installed
 
@@ -49,6 +49,10 @@ browser:
 # Tesseract and its Korean model, to read scanned PDF pages (installed only if missing).
 ocr:
 	./scripts/install-ocr.sh || echo "warning: could not install tesseract; scanned PDF pages will not be read"
+
+# The held-out question sets with the current settings (eval/heldout/README.md).
+heldout: setup model index
+	./scripts/heldout.sh
 
 test-fast: setup
 	$(PY) -m pytest -q -m "not slow"

@@ -316,7 +316,7 @@ def _overlaps(a, b) -> bool:
 def passage_roles(answer) -> PassageRoles:
     """Sort an answer's passages: the first citation (the answer's) and the evidence that states
     the same value support it; evidence stating another value disagrees (only in a conflict); every
-    other citation, and a refusal's related passages, was merely retrieved. Retrieved passages that
+    other citation, and the related passages (read, not stating the answer), was merely retrieved. Retrieved passages that
     overlap a supporting or disagreeing one are not listed twice."""
     if answer.refused or not answer.citations:
         return PassageRoles((), (), tuple(answer.related))
@@ -326,7 +326,7 @@ def passage_roles(answer) -> PassageRoles:
         agrees = not answer.conflict or _same_value(span_value(lead), span_value(citation))
         (supporting if agrees else disagreeing).append(citation)
     stated = supporting + disagreeing
-    retrieved = [c for c in answer.citations[1:] if not any(_overlaps(c, s) for s in stated)]
+    retrieved = [c for c in (*answer.citations[1:], *answer.related) if not any(_overlaps(c, s) for s in stated)]
     return PassageRoles(tuple(supporting), tuple(disagreeing), tuple(retrieved))
 
 

@@ -110,6 +110,7 @@ class HealthOut(BaseModel):
     model: dict[str, Any]
     index: dict[str, Any]
     answerer: str
+    answerer_en: str
     conversations: int
 
 

@@ -18,6 +18,8 @@ from .errors import BadDocument
 from .settings import ROOT
 
 QUESTIONS_FILE = ROOT / "eval" / "questions.jsonl"
+# The development sets whose English questions choose the reader's English threshold.
+ENGLISH_DEV_FILES = (QUESTIONS_FILE, ROOT / "eval" / "english_dev.jsonl")
 BASELINE_FILE = ROOT / "eval" / "baseline.json"
 REPORTS_DIR = ROOT / "eval" / "reports"
 METRIC_KEYS = ("questions", "answer_accuracy", "citation_accuracy", "recall_at_1", "recall_at_5",
@@ -170,6 +172,29 @@ def run_eval(bot, questions: list[EvalQuestion],
             "settings": {name: getattr(settings, name) for name in (
                 "reader_threshold", "read_passages", "top_k", "candidates", "dense_weight", "chunk_size", "chunk_overlap")}}
     return EvalRun(compute_metrics(results), results, info=info)
+
+
+def reader_margins(bot, questions: list[EvalQuestion], language: str) -> tuple[list[float], list[bool], list[float]]:
+    """The reader's surest margin (as ``qa.decide`` compares it) for each question in ``language``
+    that stands alone (no dialog turn) and is not about a document itself, whether its best span
+    answers it right (answerable questions), and the margins of the unanswerable ones."""
+    from .qa import compose
+
+    pos_margins, pos_good, neg_margins = [], [], []
+    for q in questions:
+        query = bot.understand(q.question)
+        if q.dialog or query.language != language or query.field is not None:
+            continue
+        retrieved = bot.retrieval(query, bot.settings.top_k)
+        decision = bot.read_and_decide(query, retrieved, retrieved.to_read(bot.settings.read_passages),
+                                       float("-inf"))
+        if q.unanswerable:
+            neg_margins.append(decision.surest)
+            continue
+        answer = compose.answer(query, decision, bot.data.documents, float("inf"))
+        pos_margins.append(decision.surest)
+        pos_good.append(score_answer(q, answer)[0])
+    return pos_margins, pos_good, neg_margins
 
 
 def compute_metrics(results: list[QuestionResult]) -> dict:

@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from .evaluation import BASELINE_FILE, METRIC_KEYS, QUESTIONS_FILE, REPORTS_DIR
+from .evaluation import BASELINE_FILE, ENGLISH_DEV_FILES, METRIC_KEYS, QUESTIONS_FILE, REPORTS_DIR
 from .settings import ROOT, Settings
 
 KORQUAD_FILE = ROOT.parent / "shared" / "data" / "korquad1" / "KorQuAD_v1.0_dev.json"
@@ -48,8 +48,10 @@ def register(sub, command) -> None:
     p.add_argument("--gold-paragraph", action="store_true",
                    help="KorQuAD: the reader alone on each question's gold paragraph (EM, character-F1)")
     p.add_argument("--choose-threshold", action="store_true",
-                   help="KorQuAD, reader: choose the no-answer threshold in the open-domain setting (each "
-                        "question over the whole index, and over the index without its own article)")
+                   help="reader: choose the no-answer threshold. With --korquad, the Korean one in the "
+                        "open-domain setting (each question over the whole index, and over the index "
+                        "without its own article); without, the English one over the English questions "
+                        f"of {', '.join(f.name for f in ENGLISH_DEV_FILES)}")
     p.add_argument("--korquad-index", type=Path, metavar="DIR",
                    help="KorQuAD: keep the paragraphs' index here and reuse it when it exists")
     p.add_argument("--keep-particles", action="store_true",
@@ -103,6 +105,19 @@ def _commit() -> str:
     return done.stdout.strip() if done.returncode == 0 else ""
 
 
+def _choose_english_threshold(settings: Settings) -> int:
+    """The reader's English threshold: over the development sets' English questions, the one that
+    answers most of them right while refusing at least 90 % of the unanswerable ones."""
+    from . import Bot
+    from .evaluation import load_questions, reader_margins
+    from .qa.train import threshold_for_recall
+
+    bot = Bot.load(settings=settings.with_(answerer_en="reader"))
+    questions = [q for path in ENGLISH_DEV_FILES for q in load_questions(path)]
+    print(json.dumps(threshold_for_recall(*reader_margins(bot, questions, "en"))))
+    return 0
+
+
 def _eval(args) -> int:
     from . import Bot
     from .eval_report import HISTORY_FILE, append_history, write_report
@@ -111,6 +126,8 @@ def _eval(args) -> int:
     settings = _settings(args)
     if args.korquad:
         return _eval_korquad(args, settings)
+    if args.choose_threshold:
+        return _choose_english_threshold(settings)
     questions = load_questions(args.questions)
     bot = Bot.load(settings=settings)
     run = run_eval(bot, questions, on_progress=_progress("asked"))

@@ -98,7 +98,9 @@ class Answer:
     answer_type: str = "other"
     language: str = "ko"
     evidence: tuple[Citation, ...] = ()
-    related: tuple[Citation, ...] = ()  # shown with a refusal: "related, but not an answer"
+    # Passages retrieved and read that do not state the answer: shown with a refusal as "related,
+    # but not an answer", and to staff as retrieved only.
+    related: tuple[Citation, ...] = ()
     conflict: bool = False  # documents disagree on the figure
     confidence: Mapping[str, float] = field(default_factory=dict)  # evidence scores behind the refusal decision
     backend: str = "extractive"  # "llm" when the optional LLM answer passed its check

@@ -1,10 +1,11 @@
 """``Bot``: the one front door that the app, the CLI and the evaluation runner call.
 
-Two answerers (``Settings.answerer``): ``rules``, the default, picks typed spans from the best
-sentences (``question``, ``answering``, ``spans``); ``reader`` is the chain of stages in
-``bot/qa`` with the trained reader: query -> retrieve -> read -> decide -> compose. Both search
-through ``qa.retrieve.Retrieval`` and answer questions about a document itself from ``about``.
-docs/benchmarks.md has why the default is still ``rules``.
+Two answerers, chosen per language (``Settings.answerer`` for Korean questions, ``answerer_en``
+for English ones): ``reader`` is the chain of stages in ``bot/qa`` with the trained reader: query
+-> retrieve -> read -> decide -> compose; ``rules`` picks typed spans from the best sentences
+(``question``, ``answering``, ``spans``). Both search through ``qa.retrieve.Retrieval`` and answer
+questions about a document itself from ``about``. docs/decisions.md (session 21) has why Korean
+questions go to the reader and English ones to the rules.
 """
 from __future__ import annotations
 
@@ -55,14 +56,14 @@ class Bot:
     @classmethod
     def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None,
              embedder: Embedder | None = None, reader: Reader | None = None) -> "Bot":
-        """Load the embedding model (the reader too, with ``answerer=reader``) and the index once;
+        """Load the embedding model (the reader too, when a language is answered by it) and the index once;
         refuses an incompatible index."""
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = settings.with_(index_dir=Path(index_dir))
         embedder = embedder or Embedder(settings.model_dir, settings.embed_precision)
         data = load_index(settings.index_dir, model_fingerprint(embedder.model_dir))
-        if reader is None and settings.answerer == "reader":
+        if reader is None and settings.uses_reader:
             reader = Reader.shared(settings.reader_dir, settings.reader_precision)
         return cls(embedder, data, settings, reader)
 
@@ -179,9 +180,9 @@ class Bot:
         question = validation.question(question, self.settings.max_question_chars)
         history = validation.history(history, self.settings.max_question_chars)
         filters = validation.filters(filters)
-        if self.settings.answerer == "reader":
-            return self._read(question, history, filters)
         query = self.understand(question, history)
+        if self.settings.answerer_for(query.language) == "reader":
+            return self._read(query, history, filters)
         question, rewritten, effective = query.asked, query.rewritten, query.text
         analysed = analyse(effective, query.language)
         if rewritten and analyse(question).counter is None:
@@ -355,9 +356,9 @@ class Bot:
         readings = self.reader.read(retrieved.reader_question(query.reading), [h.chunk.text for h in passages])
         return decide(query, passages, readings, threshold, self._years_of, self.settings.reader_rank_prior)
 
-    def _read(self, question: str, history, filters: Filters | None) -> Answer:
+    def _read(self, query: Query, history, filters: Filters | None) -> Answer:
         """The reader's answer: query -> retrieve -> read -> decide -> compose (``bot/qa``)."""
-        query = self.understand(question, history)
+        question = query.asked
         vector = None
         if query.field is not None:
             vector = self.embedder.encode_queries([query.text])[0]
@@ -369,7 +370,7 @@ class Bot:
         threshold = (self.settings.reader_threshold_en if query.language == "en"
                      else self.settings.reader_threshold)
         decision = self.read_and_decide(query, retrieved, retrieved.to_read(self.settings.read_passages), threshold)
-        answer = compose.answer(query, decision, self.data.documents, threshold)
+        answer = compose.answer(query, decision, self.data.documents, threshold, retrieved.hits)
         return self._with_llm(answer, query.text) if self.settings.llm_url and not answer.refused else answer
 
     def _about_document(self, question, rewritten, analysed, field, query_vector, history) -> Answer | None:

@@ -60,10 +60,12 @@ class Settings:
     # question's keywords inside the clause that holds the value (지아이랩 본사 주소는 어디: the clause
     # "6일 오후 김대중컨벤션센터에서" names neither 본사 nor 주소):
     refusal_inside: float = 0.0
-    # Who picks the answer: "rules" (typed spans from the best sentences, the refusal settings
-    # above) or "reader" (the trained reader of bot/qa; opt-in until it measures better:
-    # docs/benchmarks.md, session 11).
-    answerer: str = "rules"
+    # Who picks the answer to a Korean question (answerer) and to an English one (answerer_en):
+    # "reader" (the trained reader of bot/qa) or "rules" (typed spans from the best sentences, the
+    # refusal settings above). Chosen on question sets nobody tuned on (eval/heldout/): the reader
+    # answers Korean questions better there, the rules English ones (docs/decisions.md, session 21).
+    answerer: str = "reader"
+    answerer_en: str = "rules"
     # The reader (bot/qa): its model folder, assembled by `make model` from weights/, and the
     # passages it reads per question (the best retrieved). It refuses when its best span's margin
     # (span score minus the passage's no-answer score) is below reader_threshold. Both were chosen
@@ -75,9 +77,10 @@ class Settings:
     reader_precision: str = "auto"
     read_passages: int = 3
     reader_threshold: float = 9.25
-    # The same for an English question, chosen by the model card's rule (one passage per question)
-    # on half of the TyDi QA English dev set (weights/README.md): its margins run lower.
-    reader_threshold_en: float = 3.25
+    # The same for an English question (answerer_en=reader), whose margins over Korean passages run
+    # lower: the value that answers most English development questions right while refusing 90 %
+    # of the unanswerable ones (`bot eval --choose-threshold`; docs/decisions.md, session 21).
+    reader_threshold_en: float = 1.0
     # The span that answers: its margin less this for each place its passage stands below the
     # first retrieved, chosen on the KorQuAD tune articles (docs/benchmarks.md, session 18).
     reader_rank_prior: float = 1.5
@@ -131,8 +134,9 @@ class Settings:
             raise BadSettings(f"reader_rank_prior ({self.reader_rank_prior}) must be at least 0")
         if self.embed_precision not in ("auto", "float32", "bfloat16"):
             raise BadSettings(f"embed_precision ({self.embed_precision!r}) must be auto, float32 or bfloat16")
-        if self.answerer not in ("rules", "reader"):
-            raise BadSettings(f"answerer ({self.answerer!r}) must be rules or reader")
+        for name in ("answerer", "answerer_en"):
+            if getattr(self, name) not in ("rules", "reader"):
+                raise BadSettings(f"{name} ({getattr(self, name)!r}) must be rules or reader")
         if self.reader_precision not in ("auto", "float32", "bfloat16"):
             raise BadSettings(f"reader_precision ({self.reader_precision!r}) must be auto, float32 or bfloat16")
         if self.rate_limit_per_minute < 1 or self.rate_limit_total_per_minute < 1:
@@ -180,6 +184,14 @@ class Settings:
             if key in values:
                 values[key] = Path(values[key])
         return cls(**values)
+
+    def answerer_for(self, language: str) -> str:
+        """Who answers a question in ``language`` (``ko`` or ``en``)."""
+        return self.answerer_en if language == "en" else self.answerer
+
+    @property
+    def uses_reader(self) -> bool:
+        return "reader" in (self.answerer, self.answerer_en)
 
     def with_(self, **changes) -> "Settings":
         """A copy with some fields changed (validated again)."""

@@ -143,9 +143,13 @@ def test_a_follow_up_uses_the_conversation(app):
 
 @pytest.mark.slow
 def test_the_short_answer_carries_no_raw_quote_fragment(app):
+    # A Korean question: the reader's span exactly as the release writes it.
     _ask(app, "헬스케어 분야 기업은 몇 개인가?")
-    assert _answers(app)[0] == '<div class="answer-text">헬스케어 분야 기업은 8개입니다.</div>'
-    assert "(“헬스케어 분야 8”)" in app.session_state["conversation"][0][1].text  # kept for the evaluation
+    assert _answers(app)[0] == '<div class="answer-text">8</div>'
+    # An English one (the rules): the quoted phrase after the figure is not shown, only kept.
+    _ask(app, "How many healthcare companies signed?")
+    assert _answers(app)[1] == '<div class="answer-text">8</div>'
+    assert "(헬스케어 분야 8)" in app.session_state["conversation"][1][1].text  # kept for the evaluation
 
 
 def test_display_text_drops_only_the_quoted_phrase():

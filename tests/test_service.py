@@ -1,4 +1,5 @@
-"""The front door over the whole bundled corpus: cited answers, refusals, bad questions."""
+"""The front door over the whole bundled corpus: cited answers, refusals, bad questions. The tests
+of the rules answerer's own mechanisms ask `rules_bot` (Korean questions answered by the rules)."""
 import pytest
 
 from bot.errors import BadQuestion
@@ -82,8 +83,8 @@ def test_an_address_or_a_role_the_documents_never_state_is_refused(corpus_bot):
     assert not ceo.refused and ceo.text.startswith("전창호")
 
 
-def test_a_value_named_as_the_kind_asked_for_is_preferred(corpus_bot):
-    answer = corpus_bot.ask("광주시가 목표로 삼는 도시는?")
+def test_a_value_named_as_the_kind_asked_for_is_preferred(rules_bot):
+    answer = rules_bot.ask("광주시가 목표로 삼는 도시는?")
     assert answer.citations[0].doc_id == SEED
     assert "인공지능 중심도시입니다" in answer.text
 
@@ -109,10 +110,10 @@ def test_an_english_count_of_the_seed_list(corpus_bot, question, expected):
 
 
 @pytest.mark.parametrize("question", ["광주시장은 누구인가요?", "광주광역시장은 누구야?", "광주광역시장 이름은?"])
-def test_the_holder_of_an_office_kiwi_reads_as_one_noun_is_a_person(corpus_bot, question):
+def test_the_holder_of_an_office_kiwi_reads_as_one_noun_is_a_person(rules_bot, question):
     # 광주시장 is one kiwi noun; the question asks who holds the office, not the role of 광주시장.
     # 광주광역시장 is 광주광역시 + 시장, searched as such.
-    answer = _seed_answer(corpus_bot, question)
+    answer = _seed_answer(rules_bot, question)
     assert _highlighted(answer) == "이용섭"
 
 
@@ -121,8 +122,8 @@ def test_the_holder_of_an_office_kiwi_reads_as_one_noun_is_a_person(corpus_bot, 
                                             # kiwi reads these names apart in the question (전 창호, 박 선 강)
                                             ("전창호는 누구인가요?", "㈜지아이랩 대표"), ("전창호 씨는 누구야?", "㈜지아이랩 대표"),
                                             ("박선강은 누구인가요?", "기자")])
-def test_who_is_a_named_person_is_answered_with_the_role_the_release_gives(corpus_bot, question, role):
-    answer = corpus_bot.ask(question)
+def test_who_is_a_named_person_is_answered_with_the_role_the_release_gives(rules_bot, question, role):
+    answer = rules_bot.ask(question)
     assert not answer.refused and answer.citations[0].doc_id == SEED and answer.answer_type == "role"
     assert _highlighted(answer) == role
 
@@ -135,24 +136,24 @@ def test_an_english_question_finds_a_korean_name_it_writes_in_latin_letters(corp
 
 @pytest.mark.parametrize("question", ["광주시가 첫 AI 협약을 맺은 회사는?", "광주시가 첫 협약을 체결한 기업은?",
                                       "Which company did Gwangju sign its first AI agreement with?"])
-def test_the_first_agreement_is_answered_by_the_verb_it_belongs_to(corpus_bot, question):
-    answer = _seed_answer(corpus_bot, question)
+def test_the_first_agreement_is_answered_by_the_verb_it_belongs_to(rules_bot, question):
+    answer = _seed_answer(rules_bot, question)
     assert "인코어드" in answer.text
 
 
 @pytest.mark.parametrize("question", ["협약식은 언제 열렸나요?", "김정태 사무국장이 축하 메시지를 발표한 날은 언제인가요?"])
-def test_that_day_is_answered_with_the_day_the_release_named_before_it(corpus_bot, question):
+def test_that_day_is_answered_with_the_day_the_release_named_before_it(rules_bot, question):
     # The sentence asked about says only 이날 협약식에서는; the day is the first paragraph's 6일 오후
     # (not the 1년 of 1년 전 later in the release).
-    answer = _seed_answer(corpus_bot, question)
+    answer = _seed_answer(rules_bot, question)
     assert _highlighted(answer) == "6일 오후"
     assert "6일 오후" in answer.text
 
 
-def test_a_figure_in_the_release_after_a_better_ranked_document_is_read(corpus_bot):
+def test_a_figure_in_the_release_after_a_better_ranked_document_is_read(rules_bot):
     # The treaty article ranks first for 협약; the release's sentence with 관련 기관이 7개소 is in a
     # passage not retrieved, read because the release is the second document retrieved.
-    answer = _seed_answer(corpus_bot, "협약한 기관은 몇 곳인가요?")
+    answer = _seed_answer(rules_bot, "협약한 기관은 몇 곳인가요?")
     assert _highlighted(answer) == "7개소"
 
 
@@ -206,11 +207,11 @@ def test_last_year_in_a_release_is_the_year_before_its_date(corpus_bot, question
     ("How many firms work in security?", "4"),  # the field written after the verb
     ("Where does the GI Lab CEO want to enter?", "실리콘밸리"),  # enter: 입성, 진출
 ])
-def test_more_ways_to_ask_the_seed(corpus_bot, question, value):
-    answer = _seed_answer(corpus_bot, question)
+def test_more_ways_to_ask_the_seed(rules_bot, question, value):
+    answer = _seed_answer(rules_bot, question)
     assert _highlighted(answer) == value
 
 
-def test_what_kind_of_company_is_answered_with_the_sentence_describing_it(corpus_bot):
-    answer = _seed_answer(corpus_bot, "지아이랩은 어떤 회사인가요?")
+def test_what_kind_of_company_is_answered_with_the_sentence_describing_it(rules_bot):
+    answer = _seed_answer(rules_bot, "지아이랩은 어떤 회사인가요?")
     assert "합작회사" in answer.text

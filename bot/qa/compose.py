@@ -3,7 +3,8 @@
 The short answer is the reader's span exactly as the document writes it; the first citation
 quotes the sentence that holds it and marks it (``span_start``/``span_end``). Other passages that
 state the same value are evidence; for a figure, other documents that confidently state a
-different one are a disagreement, shown newest release first.
+different one are a disagreement, shown newest release first; a figure whose sentence dates it
+to other years than the question asks about is another period's figure, not a disagreement.
 """
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 
 from ..chunking import sentences
 from ..records import Answer, Citation, Hit
+from ..years import years_asked
 from .decide import Candidate, Decision
 from .query import Query
 
@@ -26,8 +28,10 @@ _FIGURE = re.compile(r"[총약]?\s*\d[\d,.]*\s*(만|억|천)?\s*(여)?\s*[가-�
 _DATE_UNIT = re.compile(r"[년월일시분초]")
 
 
-def answer(query: Query, decision: Decision, documents, threshold: float) -> Answer:
-    """The answer with its citations, or the refusal with the closest passages as related."""
+def answer(query: Query, decision: Decision, documents, threshold: float, retrieved: tuple[Hit, ...] = ()) -> Answer:
+    """The answer with its citations, or the refusal with the closest passages as related.
+    ``retrieved``: the passages the search returned, of which those that do not state the answer
+    are related too (after the ones read)."""
     if decision.answer is None:
         related = tuple(passage_citation(h) for h in decision.passages[:3])
         return Answer(question=query.asked, text=REFUSAL[query.language], refused=True,
@@ -37,7 +41,7 @@ def answer(query: Query, decision: Decision, documents, threshold: float) -> Ans
     best = decision.answer
     confident = [c for c in decision.candidates if c is not best and c.margin >= threshold]
     same = [c for c in confident if _same_value(c.text, best.text)]
-    different = _disagreeing(best, confident)
+    different = [c for c in _disagreeing(best, confident) if _of_years(c, query.years, documents)]
     lead = best
     text = best.text
     if different:
@@ -51,16 +55,19 @@ def answer(query: Query, decision: Decision, documents, threshold: float) -> Ans
             seen.add((other.doc_id, other.start))
             evidence.append(span_citation(other, documents))
     # Further sources: the other passages where the reader found an answer too (margin over the
-    # threshold), in its order; a passage that was only read is no source.
+    # threshold), in its order; a passage that was only read is no source, only related (staff
+    # see it as retrieved, not support).
     supporting = {id(c.hit) for c in confident}
     cited_chunks = {(lead.doc_id, lead.hit.chunk.start)}
-    for hit in decision.passages:
-        if id(hit) in supporting and (hit.doc_id, hit.chunk.start) not in cited_chunks:
-            cited_chunks.add((hit.doc_id, hit.chunk.start))
-            citations.append(passage_citation(hit))
+    related = []
+    for hit in (*decision.passages, *retrieved):
+        if (hit.doc_id, hit.chunk.start) in cited_chunks:
+            continue
+        cited_chunks.add((hit.doc_id, hit.chunk.start))
+        (citations if id(hit) in supporting else related).append(passage_citation(hit))
     return Answer(question=query.asked, text=_clip(text), refused=False, citations=tuple(citations),
                   rewritten_question=query.rewritten, answer_type="span", language=query.language,
-                  evidence=tuple(evidence), conflict=bool(different),
+                  evidence=tuple(evidence), conflict=bool(different), related=tuple(related),
                   confidence={"margin": _round(best.margin)})
 
 
@@ -124,6 +131,17 @@ def _disagreeing(best: Candidate, confident: list[Candidate]) -> list[Candidate]
             continue
         out.append(other)
     return out
+
+
+def _of_years(candidate: Candidate, years: tuple[str, ...], documents) -> bool:
+    """Whether the sentence stating ``candidate`` can be about ``years`` (the question's): it writes
+    one of them, or no year at all (2025년 2분기 ... 141.5억 달러 does not answer about 2024)."""
+    document = documents.get(candidate.doc_id)
+    if not years or document is None:
+        return True
+    start, end = sentence_bounds(document.text, candidate.start, candidate.end)
+    written = years_asked(document.text[start:end])
+    return not written or any(year in written for year in years)
 
 
 def _same_value(a: str, b: str) -> bool:

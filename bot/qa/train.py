@@ -171,6 +171,22 @@ def best_threshold(pos_margins, pos_good, neg_margins, fixed: float | None = Non
             "unanswerable_refused": round(float((neg_margin < threshold).mean()), 4)}
 
 
+def threshold_for_recall(pos_margins, pos_good, neg_margins, min_refused: float = 0.9) -> dict:
+    """The grid value (-15 to 15, step 0.25) that answers most answerable questions right while
+    refusing at least ``min_refused`` of the unanswerable ones (ties: the lowest)."""
+    pos_margin, good, neg_margin = np.array(pos_margins), np.array(pos_good, dtype=bool), np.array(neg_margins)
+    best = None
+    for threshold in np.arange(-15.0, 15.01, 0.25):
+        refused = float((neg_margin < threshold).mean()) if len(neg_margin) else 1.0
+        right = int(((pos_margin >= threshold) & good).sum())
+        if refused >= min_refused and (best is None or right > best[1]):
+            best = (float(threshold), right, refused)
+    if best is None:
+        raise ValueError(f"no threshold refuses {min_refused:.0%} of the unanswerable questions")
+    return {"threshold": best[0], "answerable": len(pos_margin), "unanswerable": len(neg_margin),
+            "answered_right": best[1], "unanswerable_refused": round(best[2], 4)}
+
+
 def card_sample(test: list[Example]) -> list[Example]:
     """The fixed, seeded sample of KorQuAD test questions the model card reports."""
     chosen = sorted(random.Random(CARD_SEED).sample(range(len(test)), CARD_SAMPLE))
@@ -438,8 +454,10 @@ English threshold: {m['threshold']:g}, chosen the same way on the even rows of t
 set ({m['answerable']} questions on their gold passage, {m['unanswerable']} paired with a mined passage of the
 same set that does not answer): {m['right']} of {m['answerable'] + m['unanswerable']} right. On the odd rows it gets
 {k['right']} of {k['answerable'] + k['unanswerable']} right ({k['answerable_refused']:.1%} of answerable and
-{k['unanswerable_refused']:.1%} of unanswerable pairs refused). It is `reader_threshold_en` in
-`bot/settings.py`.
+{k['unanswerable_refused']:.1%} of unanswerable pairs refused). These are English questions over
+English passages; the product's `reader_threshold_en` (English questions over Korean passages,
+when `answerer_en=reader`) is chosen instead on the English development questions
+(`bot eval --choose-threshold`; docs/decisions.md, session 21).
 """
     path.write_text(text, encoding="utf-8")
 
