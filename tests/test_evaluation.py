@@ -310,7 +310,8 @@ def test_gate_names_the_questions_a_bot_that_refuses_everything_loses(corpus_bot
     run = run_eval(corpus_bot, questions)
     baseline = baseline_from_run(run)
     assert gate(run, baseline) == []
-    refusing = Bot.load(corpus_index, settings=settings.with_(refusal_threshold=10, reader_threshold=100), embedder=embedder)
+    refusing = Bot.load(corpus_index, settings=settings.with_(refusal_threshold=10, reader_threshold=100),
+                        embedder=embedder)
     refused_run = run_eval(refusing, questions)
     failures = gate(refused_run, baseline)
     assert failures and failures[0].startswith("answer_accuracy")

@@ -28,7 +28,8 @@ _FIGURE = re.compile(r"[총약]?\s*\d[\d,.]*\s*(만|억|천)?\s*(여)?\s*[가-�
 _DATE_UNIT = re.compile(r"[년월일시분초]")
 
 
-def answer(query: Query, decision: Decision, documents, threshold: float, retrieved: tuple[Hit, ...] = ()) -> Answer:
+def answer(query: Query, decision: Decision, documents, threshold: float,
+           retrieved: tuple[Hit, ...] = ()) -> Answer:
     """The answer with its citations, or the refusal with the closest passages as related.
     ``retrieved``: the passages the search returned, of which those that do not state the answer
     are related too (after the ones read)."""
