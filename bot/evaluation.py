@@ -23,7 +23,8 @@ ENGLISH_DEV_FILES = (QUESTIONS_FILE, ROOT / "eval" / "english_dev.jsonl")
 BASELINE_FILE = ROOT / "eval" / "baseline.json"
 REPORTS_DIR = ROOT / "eval" / "reports"
 METRIC_KEYS = ("questions", "answer_accuracy", "citation_accuracy", "recall_at_1", "recall_at_5",
-               "mrr", "refusal_precision", "refusal_recall", "latency_p50_ms", "latency_p95_ms")
+               "mrr", "refusal_precision", "refusal_recall", "wrong_answer_rate", "latency_p50_ms",
+               "latency_p95_ms")
 # The gated metrics and, for each, which questions it is a share of.
 GATED = {"answer_accuracy": "answerable", "citation_accuracy": "answerable",
          "refusal_recall": "unanswerable"}
@@ -213,6 +214,8 @@ def compute_metrics(results: list[QuestionResult]) -> dict:
         "mrr": metrics.mrr(ranks),
         "refusal_precision": precision,
         "refusal_recall": recall,
+        # What a visitor must never get: an answer that is not right, to either kind of question.
+        "wrong_answer_rate": metrics.mean(float(not r.refused and not r.correct) for r in results),
         "latency_p50_ms": metrics.percentile(latencies, 50),
         "latency_p95_ms": metrics.percentile(latencies, 95),
     }

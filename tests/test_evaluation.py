@@ -162,6 +162,7 @@ def test_metrics_of_a_run_are_exact():
     assert m["recall_at_1"] == 0.125 and m["recall_at_5"] == 0.625
     assert m["mrr"] == round(sum(1 / r for r in range(1, 9)) / 8, 4)
     assert m["refusal_precision"] == 1.0 and m["refusal_recall"] == 0.5
+    assert m["wrong_answer_rate"] == 0.1  # u2 was answered; nothing else was answered wrongly
     assert m["latency_p50_ms"] == m["latency_p95_ms"] == 100.0
 
 
