@@ -186,9 +186,7 @@ def reader_margins(bot, questions: list[EvalQuestion], language: str) -> tuple[l
         query = bot.understand(q.question)
         if q.dialog or query.language != language or query.field is not None:
             continue
-        retrieved = bot.retrieval(query, bot.settings.top_k)
-        decision = bot.read_and_decide(query, retrieved, retrieved.to_read(bot.settings.read_passages),
-                                       float("-inf"))
+        _, decision = bot.read_question(query, float("-inf"))
         if q.unanswerable:
             neg_margins.append(decision.surest)
             continue

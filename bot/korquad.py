@@ -188,11 +188,10 @@ def open_domain_margins(bot, questions: list[KorQuADQuestion]) -> tuple[list[flo
     pos_margins, pos_good, neg_margins = [], [], []
     for q in questions:
         query = bot.understand(q.question)
-        retrieved = bot.retrieval(query, settings.top_k)
+        retrieved, answered = bot.read_question(query, float("-inf"))
         deeper = bot.retrieval(query, settings.top_k + OTHER_ARTICLES_DEPTH, vector=retrieved.vector)
         article = "-".join(q.paragraph_id.split("-")[:2]) + "-"
         others = [h for h in deeper.hits if not h.doc_id.startswith(article)]
-        answered = bot.read_and_decide(query, retrieved, retrieved.to_read(settings.read_passages), float("-inf"))
         pos_margins.append(answered.surest)
         pos_good.append(metrics.best_char_f1(answered.answer.text if answered.answer else "", q.answers) >= 0.5)
         neg_margins.append(bot.read_and_decide(query, deeper, others[:settings.read_passages], float("-inf")).surest)

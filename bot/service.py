@@ -351,6 +351,14 @@ class Bot:
         """The query stage: the question checked and resolved against ``history``."""
         return understand(question, history, self._similarity, self.settings.max_question_chars)
 
+    def read_question(self, query: Query, threshold: float, filters: Filters | None = None,
+                      vector=None) -> tuple[Retrieved, Decision]:
+        """The retrieve, read and decide stages as the product runs them: ``read_passages`` of the
+        ``top_k`` retrieved passages read, the best span or a refusal at ``threshold``."""
+        retrieved = self.retrieval(query, self.settings.top_k, filters, vector=vector)
+        return retrieved, self.read_and_decide(query, retrieved, retrieved.to_read(self.settings.read_passages),
+                                               threshold)
+
     def read_and_decide(self, query: Query, retrieved: Retrieved, passages: list[Hit], threshold: float) -> Decision:
         """The read and decide stages: the reader over ``passages``, its best span or a refusal."""
         readings = self.reader.read(retrieved.reader_question(query.reading), [h.chunk.text for h in passages])
@@ -366,10 +374,9 @@ class Bot:
             answer = self._about_document(question, query.rewritten, analysed, query.field, vector, history)
             if answer is not None:
                 return answer
-        retrieved = self.retrieval(query, self.settings.top_k, filters, vector=vector)
         threshold = (self.settings.reader_threshold_en if query.language == "en"
                      else self.settings.reader_threshold)
-        decision = self.read_and_decide(query, retrieved, retrieved.to_read(self.settings.read_passages), threshold)
+        retrieved, decision = self.read_question(query, threshold, filters, vector)
         answer = compose.answer(query, decision, self.data.documents, threshold, retrieved.hits)
         return self._with_llm(answer, query.text) if self.settings.llm_url and not answer.refused else answer
 

@@ -34,5 +34,12 @@ def years_stated(text: str, date: str | None = None) -> frozenset[str]:
     return frozenset(found)
 
 
+def may_be_about(sentence: str, years) -> bool:
+    """Whether a sentence can state a value for ``years`` (a question's): it writes one of them, or
+    no year at all ("2025년 2분기 ... 141.5억 달러" is no value for 2024)."""
+    written = _year_matches(sentence)
+    return not years or not written or any(year in written for year in years)
+
+
 def _year_matches(text: str) -> list[str]:
     return [m.group(0) for m in _YEAR.finditer(text)]

@@ -12,7 +12,7 @@ import re
 
 from ..chunking import sentences
 from ..records import Answer, Citation, Hit
-from ..years import years_asked
+from ..years import may_be_about
 from .decide import Candidate, Decision
 from .query import Query
 
@@ -42,7 +42,7 @@ def answer(query: Query, decision: Decision, documents, threshold: float,
     best = decision.answer
     confident = [c for c in decision.candidates if c is not best and c.margin >= threshold]
     same = [c for c in confident if _same_value(c.text, best.text)]
-    different = [c for c in _disagreeing(best, confident) if _of_years(c, query.years, documents)]
+    different = _disagreeing(best, confident, query.years, documents)
     lead = best
     text = best.text
     if different:
@@ -115,9 +115,10 @@ def disagreement(language: str, stated: list[Candidate]) -> str:
     return "다만 문서마다 수치가 다릅니다: " + "; ".join(parts) + "."
 
 
-def _disagreeing(best: Candidate, confident: list[Candidate]) -> list[Candidate]:
+def _disagreeing(best: Candidate, confident: list[Candidate], years, documents) -> list[Candidate]:
     """Other documents' confident figures for the same question that differ from the answer's
-    (a number with the same unit, not a date or a time), one per value."""
+    (a number with the same unit, not a date or a time), one per value; a figure whose sentence
+    dates it to other years than the question's (``years``) is another period's, not a rival."""
     if not _FIGURE.fullmatch(best.text) or _DATE_UNIT.search(_unit(best.text)):
         return []
     out: list[Candidate] = []
@@ -128,21 +129,18 @@ def _disagreeing(best: Candidate, confident: list[Candidate]) -> list[Candidate]
             continue
         if _same_value(other.text, best.text) or any(_same_value(other.text, d.text) for d in out):
             continue
-        if any(d.doc_id == other.doc_id for d in out):
+        if any(d.doc_id == other.doc_id for d in out) or not _of_years(other, years, documents):
             continue
         out.append(other)
     return out
 
 
-def _of_years(candidate: Candidate, years: tuple[str, ...], documents) -> bool:
-    """Whether the sentence stating ``candidate`` can be about ``years`` (the question's): it writes
-    one of them, or no year at all (2025년 2분기 ... 141.5억 달러 does not answer about 2024)."""
+def _of_years(candidate: Candidate, years, documents) -> bool:
     document = documents.get(candidate.doc_id)
     if not years or document is None:
         return True
     start, end = sentence_bounds(document.text, candidate.start, candidate.end)
-    written = years_asked(document.text[start:end])
-    return not written or any(year in written for year in years)
+    return may_be_about(document.text[start:end], years)
 
 
 def _same_value(a: str, b: str) -> bool:
