@@ -161,7 +161,7 @@ def _search(args) -> int:
 
 
 def _train_reader(args) -> int:
-    from .embedding import Embedder
+    from .embedding import Embedder, native_bfloat16
     from .qa.train import TrainConfig, train
 
     settings = _settings(args)
@@ -170,7 +170,9 @@ def _train_reader(args) -> int:
                          max_examples=args.max_examples, lists=args.lists, max_minutes=args.max_minutes,
                          eval_limit=args.eval_limit, frozen_cache=args.frozen_cache,
                          storage=args.storage, own_negatives=args.own_negatives,
-                         init=str(args.init) if args.init else None)
+                         init=str(args.init) if args.init else None,
+                         cross_lingual=args.cross_lingual, replay=args.replay, bf16=native_bfloat16(),
+                         average=args.average)
     embedder = Embedder(settings.model_dir, settings.embed_precision)
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731
     if args.evaluate_only:
@@ -241,6 +243,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--own-negatives", type=float, default=0.0,
                    help="pairs of a question with its own passage without the answer's sentences, per question")
     p.add_argument("--init", type=Path, default=None, help="continue from this trained file")
+    p.add_argument("--cross-lingual", action="store_true",
+                   help="also train on English questions over Korean passages (training/)")
+    p.add_argument("--replay", type=float, default=1.0,
+                   help="share of the other training sets trained on (below 1 when continuing)")
+    p.add_argument("--average", type=float, default=1.0,
+                   help="with --init: save this share of the trained weights plus the rest of the --init file's")
     p.add_argument("--evaluate-only", action="store_true",
                    help="measure the trained file --out again and rewrite its figures and model card")
 

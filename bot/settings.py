@@ -63,7 +63,8 @@ class Settings:
     # Who picks the answer to a Korean question (answerer) and to an English one (answerer_en):
     # "reader" (the trained reader of bot/qa) or "rules" (typed spans from the best sentences, the
     # refusal settings above). Chosen on question sets nobody tuned on (eval/heldout/): the reader
-    # answers Korean questions better there, the rules English ones (docs/decisions.md, session 21).
+    # answers Korean questions better there; English stays with the rules until the team decides
+    # (docs/decisions.md, sessions 21 and 22).
     answerer: str = "reader"
     answerer_en: str = "rules"
     # The reader (bot/qa): its model folder, assembled by `make model` from weights/, and the
@@ -76,11 +77,11 @@ class Settings:
     # rejected: docs/benchmarks.md)
     reader_precision: str = "auto"
     read_passages: int = 3
-    reader_threshold: float = 9.25
-    # The same for an English question (answerer_en=reader), whose margins over Korean passages run
-    # lower: the value that answers most English development questions right while refusing 90 %
-    # of the unanswerable ones (`bot eval --choose-threshold`; docs/decisions.md, session 21).
-    reader_threshold_en: float = 1.0
+    reader_threshold: float = 7.0
+    # The same for an English question: the value that answers most English development questions
+    # right while refusing 90 % of the unanswerable ones (`bot eval --choose-threshold`;
+    # docs/decisions.md, sessions 21 and 22).
+    reader_threshold_en: float = 6.0
     # The span that answers: its margin less this for each place its passage stands below the
     # first retrieved, chosen on the KorQuAD tune articles (docs/benchmarks.md, session 18).
     reader_rank_prior: float = 1.5

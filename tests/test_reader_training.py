@@ -87,3 +87,33 @@ def test_a_passage_without_its_answer_keeps_the_topic_and_loses_every_sentence_w
     # Nor does a passage with too little left.
     short = context.split(". ")[0] + ". 끝이다."
     assert without_answer(Example("q3", "어디서?", short, short.index(answer), answer, (answer,), "p3", "ko")) is None
+
+
+def test_the_english_questions_ask_over_the_korean_passages_with_exact_answers():
+    import re
+
+    from bot.qa.train import CROSS_DEV, load_sets
+
+    sets = load_sets(english=False)
+    train, dev = sets["tydi_ko_en"], sets["tydi_ko_en_dev"]
+    korean = {e.qid: e for e in sets["tydi_ko"]}
+    assert len(train) + len(dev) == len(korean) and len(dev) == CROSS_DEV
+    assert not {e.passage_id for e in train} & {e.passage_id for e in dev}  # the check is never trained on
+    for e in train + dev:
+        original = korean[e.qid.removeprefix("en:")]
+        assert e.language == "en" and not re.search("[가-힣]", e.question) and e.question != original.question
+        assert e.context == original.context
+        assert e.context[e.answer_start:e.answer_start + len(e.answer_text)] == e.answer_text == original.answer_text
+
+
+def test_a_translated_question_keeps_its_originals_unanswerable_passage():
+    from bot.qa.data import Example, unanswerable
+    from bot.qa.train import _translated_negatives
+
+    original = Example("q1", "협약은 언제?", "6일 오후 체결했다.", 0, "6일 오후", ("6일 오후",), "p1", "ko")
+    english = Example("en:q1", "When was it signed?", original.context, 0, "6일 오후", ("6일 오후",), "p1", "en")
+    negative = unanswerable(original, "다른 기사의 문단이다.", "p9")
+    [pair] = _translated_negatives([english], [negative, unanswerable(Example("q2", "", "", 0, "", (), "p2", "ko"),
+                                                                      "x", "p3")])
+    assert (pair.question, pair.context, pair.answer_start, pair.passage_id) == \
+        ("When was it signed?", "다른 기사의 문단이다.", -1, "p9")

@@ -52,6 +52,24 @@ def read_squad(path: str | Path, language: str, articles: range | None = None,
     return examples
 
 
+def read_translated(path: str | Path, examples: list[Example], prefix: str = "") -> list[Example]:
+    """The questions of ``examples`` asked in another language (a JSON-lines file of ``id`` and
+    ``question_en``), over the same passages with the same answers; an id not among the examples
+    is skipped."""
+    by_id = {e.qid: e for e in examples}
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        e = by_id.get(row["id"])
+        if e is not None:
+            out.append(Example(qid=f"{prefix}{e.qid}", question=row["question_en"], context=e.context,
+                               answer_start=e.answer_start, answer_text=e.answer_text, answers=e.answers,
+                               passage_id=e.passage_id, language="en"))
+    return out
+
+
 def unanswerable(example: Example, context: str, passage_id: str) -> Example:
     """The question paired with a passage that does not answer it."""
     return Example(qid=f"{example.qid}#neg-{passage_id}", question=example.question, context=context,

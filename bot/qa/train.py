@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import metrics
 from ..model_build import sha256_file
-from .data import (KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, Example, Window, read_squad,
+from .data import (KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, Example, Window, read_squad, read_translated,
                    unanswerable, windows, without_answer)
 from .reader import MAX_LENGTH, STRIDE, Reader, pad
 from .synthetic import enumerations, split_items
@@ -33,6 +33,10 @@ from .synthetic import enumerations, split_items
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 KORQUAD = SHARED / "korquad1" / "KorQuAD_v1.0_dev.json"
 MRC = SHARED / "mrc"
+# TyDi QA GoldP Korean train questions in English (training/README.md), over their Korean passages.
+TRANSLATED = Path(__file__).resolve().parents[2] / "training" / "tydi-ko-questions-en.jsonl"
+CROSS_DEV = 200  # of them held out, by this seed, as a check never trained on
+CROSS_DEV_SEED = 20261206
 # The fixed sample of test questions the model card reports and the tests reproduce.
 CARD_SAMPLE = 200
 CARD_SEED = 20261204
@@ -66,13 +70,21 @@ class TrainConfig:
     lists: int = 0  # synthetic enumeration questions trained on (bot/qa/synthetic.py)
     max_examples: int | None = None  # cap on training windows (quick runs)
     max_minutes: float = 85.0  # training stops here whatever is left (the CPU budget is 90)
-    bf16: bool = True
+    bf16: bool = True  # bfloat16 autocast (the CLI sets it where the CPU has native bfloat16)
     # partial: each window's output of the frozen lower layers is computed once (no dropout) and
     # every step starts from it, so a step costs the trained layers only
     frozen_cache: bool = False
     eval_limit: int | None = None  # evaluate on the first N questions of each set (smoke runs)
     # float16: trained tensors whole; int8-delta: trained matrices as int8 differences from the base
     storage: str = "float16"
+    # English questions over Korean passages (``TRANSLATED``) trained on, all of them
+    cross_lingual: bool = False
+    # the share of every other training set (and of its unanswerable pairs) trained on: below 1
+    # when continuing from ``init``, so that what it learnt is replayed, not relearnt
+    replay: float = 1.0
+    # the saved weights: this share of the trained ones plus the rest of ``init``'s (weight-space
+    # averaging, as WiSE-FT: keeps what ``init`` could do while adding most of what was learnt)
+    average: float = 1.0
 
 
 def load_sets(english: bool = True) -> dict[str, list[Example]]:
@@ -87,6 +99,11 @@ def load_sets(english: bool = True) -> dict[str, list[Example]]:
     if english:
         sets["tydi_en"] = read_squad(MRC / "tydiqa-goldp-en-train.json", "en", prefix="tydi-en-")
         sets["xquad_en"] = read_squad(MRC / "xquad-en.json", "en", prefix="xquad-")
+    if TRANSLATED.is_file():
+        translated = read_translated(TRANSLATED, sets["tydi_ko"], prefix="en:")
+        dev = set(random.Random(CROSS_DEV_SEED).sample(range(len(translated)), CROSS_DEV))
+        sets["tydi_ko_en"] = [e for i, e in enumerate(translated) if i not in dev]
+        sets["tydi_ko_en_dev"] = [e for i, e in enumerate(translated) if i in dev]
     _, dev_items = split_items(LISTS_SPLIT_SEED)
     sets["lists_dev"] = enumerations(LISTS_DEV, LISTS_SPLIT_SEED + 1, dev_items,
                                      [e.context for e in sets["korquad_tune"]], prefix="lists-dev-")
@@ -221,6 +238,18 @@ def _cached_negatives(name: str, sets: dict, embedder, cache_dir: Path | None, l
     return mined
 
 
+def _translated_negatives(translated: list[Example], negatives: list[Example]) -> list[Example]:
+    """The unanswerable pairs of the questions that ``translated`` asks in another language: the
+    passage mined for the original question, with the translated question."""
+    by_original = {e.qid.split(":", 1)[1]: e for e in translated}
+    out = []
+    for n in negatives:
+        e = by_original.get(n.qid.split("#neg-")[0])
+        if e is not None:
+            out.append(unanswerable(e, n.context, n.passage_id))
+    return out
+
+
 def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=print,
           cache_dir: Path | None = None) -> dict:
     """Train, evaluate, save ``out_file`` and return the metrics (also written beside it)."""
@@ -235,18 +264,27 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
     torch.set_num_threads(max(1, min(__import__("os").cpu_count() or 1, 16)))
     sets = load_sets(config.english)
     train_sets = ["korquad_train", "tydi_ko"] + (["tydi_en", "xquad_en"] if config.english else [])
+    if config.cross_lingual:
+        if "tydi_ko_en" not in sets:
+            raise FileNotFoundError(f"--cross-lingual needs {TRANSLATED}")
+        train_sets.append("tydi_ko_en")
     rng = random.Random(config.seed)
     examples: list[Example] = []
     negatives_of: dict[str, list[Example]] = {}
     for name in train_sets + list(HELD_OUT_NEGATIVES):
-        mined = _cached_negatives(name, sets, embedder, cache_dir, log)
+        if name == "tydi_ko_en":
+            mined = _translated_negatives(sets[name], negatives_of["tydi_ko"])
+        else:
+            mined = _cached_negatives(name, sets, embedder, cache_dir, log)
         negatives_of[name] = mined
         if name not in HELD_OUT_NEGATIVES:
-            examples += sets[name]
-            examples += rng.sample(mined, min(len(mined), round(config.negative_share * len(sets[name]))))
+            share = 1.0 if name == "tydi_ko_en" else config.replay
+            chosen = sets[name] if share >= 1 else rng.sample(sets[name], round(share * len(sets[name])))
+            examples += chosen
+            examples += rng.sample(mined, min(len(mined), round(config.negative_share * len(chosen))))
             if config.own_negatives:
-                own = [w for w in map(without_answer, sets[name]) if w is not None]
-                examples += rng.sample(own, min(len(own), round(config.own_negatives * len(sets[name]))))
+                own = [w for w in map(without_answer, chosen) if w is not None]
+                examples += rng.sample(own, min(len(own), round(config.own_negatives * len(chosen))))
     examples += training_lists(config, sets)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
     feats = windows(tokenizer, examples, MAX_LENGTH, STRIDE)
@@ -318,6 +356,8 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
     lower = None  # the cached outputs (GBs) are not needed to evaluate
     trained_minutes = (time.time() - started) / 60
     model.eval()
+    if config.init and config.average < 1:
+        average_with(model, assemble_model(base_dir, config.init), config.average)
     tensors = _trained_tensors(model, config)
     if config.storage == "int8-delta":
         from .assemble import pack_int8_deltas
@@ -387,10 +427,26 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
         flags.append(f"--own-negatives {c['own_negatives']:g}")
     if c.get("init"):
         flags.append(f"--init {c['init']}")
+    if c.get("cross_lingual"):
+        flags.append("--cross-lingual")
+    if c.get("replay", 1.0) < 1:
+        flags.append(f"--replay {c['replay']:g}")
+    if c.get("average", 1.0) < 1:
+        flags.append(f"--average {c['average']:g}")
     d = result["lists_dev"]
     o = result.get("no_answer_own")
-    continued = (f"- continued from the trained file with sha256 `{result['init_sha256']}`\n"
-                 if result.get("init_sha256") else "")
+    continued = (f"- continued from the trained file with sha256 `{result['init_sha256']}` "
+                 "(how that was trained: `training/README.md`)\n" if result.get("init_sha256") else "")
+    replayed = (f" ({c['replay']:.0%} of each, drawn by the seed, with as many of their unanswerable pairs)"
+                if c.get("replay", 1.0) < 1 else "")
+    x = result.get("tydi_ko_en_dev_gold")
+    cross_rows = (f"| TyDi QA GoldP Korean train questions in English (`training/`), over their Korean passages"
+                  f" | {result['data']['tydi_ko_en']:,} | train | Apache-2.0 (translations: this project) |\n"
+                  f"| the same, held out (seed {CROSS_DEV_SEED}) | {result['data']['tydi_ko_en_dev']:,} "
+                  "| English-over-Korean check | as above |\n" if c.get("cross_lingual") else "")
+    cross_measured = (f"| English questions over Korean passages: the held-out translated TyDi Korean questions, "
+                      f"gold passage (their Korean originals were trained on) | {x['questions']} "
+                      f"| {x['exact_match']:.4f} | {x['char_f1']:.4f} |\n" if x else "")
     own_pairs = (f", and {c['own_negatives']:g} of its own passage without the sentences holding its answer"
                  if c.get("own_negatives") else "")
     own_refused = (f" Its own passage without the sentences holding the answer ({o['unanswerable']} tune "
@@ -405,7 +461,7 @@ what was trained: {trained}, {STORAGE[storage]} ({result['bytes']:,} bytes). `ma
 base encoder in seconds (`bot/qa/assemble.py`) into `models/reader/`.
 
 - sha256: `{result['sha256']}`
-- trained by: `bot train-reader {' '.join(flags)}` on 2 CPU cores ({result['torch_threads']} torch threads), bfloat16 autocast
+- trained by: `bot train-reader {' '.join(flags)}` on 2 CPU cores ({result['torch_threads']} torch threads), {'bfloat16 autocast' if c.get('bf16', True) else 'float32'}
 {continued}- training time: {result['train_minutes']} min of training, {result['total_minutes']} min in all (mining, training, evaluation)
 - windows trained: {result['batches_done']} of {result['batches_planned']} planned batches of {c['batch_size']}
   ({result['training_windows']:,} windows per epoch; question + passage, at most 256 tokens, stride 96)
@@ -423,13 +479,14 @@ base encoder in seconds (`bot/qa/assemble.py`) into `models/reader/`.
 | TyDi QA GoldP English train | {result['data'].get('tydi_en', 0):,} | train | Apache-2.0 (passages: Wikipedia, CC BY-SA) |
 | XQuAD English | {result['data'].get('xquad_en', 0):,} | train | CC BY-SA 4.0 |
 | TyDi QA GoldP English dev | {result['data']['tydi_en_dev']:,} | English check; English no-answer threshold (even rows) | Apache-2.0 |
-| synthetic enumerations (`bot/qa/synthetic.py`), training items | {c.get('lists', 0):,} | train | generated (seeded); the sentences around them from the training articles |
+{cross_rows}| synthetic enumerations (`bot/qa/synthetic.py`), training items | {c.get('lists', 0):,} | train | generated (seeded); the sentences around them from the training articles |
 | synthetic enumerations, development items (disjoint) | {d['questions'] + d['unanswerable']:,} | development check | generated; sentences from the tune articles |
 
 Unanswerable pairs: each question paired with the passage of its own set that the project's
 hybrid retrieval (e5 dense + kiwi BM25, weighted fusion 0.6) ranks highest among those that are
 not its gold passage and do not contain its answer, labelled "no answer" (mined:
 {', '.join(f"{k} {v:,}" for k, v in result['negatives_mined'].items())}).
+The sets marked train were trained on{replayed}.
 Nothing from `eval/` or the bundled corpus was read.
 
 ## Measured ({result['precision']}, the product's precision on this CPU)
@@ -439,7 +496,7 @@ Nothing from `eval/` or the bundled corpus was read.
 | the same, fixed 200-question sample (seed {CARD_SEED}; `tests/test_reader.py` reproduces it) | {s['questions']} | {s['exact_match']:.4f} | {s['char_f1']:.4f} |
 | KorQuAD tune articles 90-99, gold paragraph | {t['questions']} | {t['exact_match']:.4f} | {t['char_f1']:.4f} |
 | TyDi QA English dev, gold passage | {e['questions']} | {e['exact_match']:.4f} | {e['char_f1']:.4f} |
-| synthetic enumerations, development items, gold passage ({d['answerable_refused']:.1%} of them and {d['unanswerable_refused']:.1%} of {d['unanswerable']} asking for an item not listed refused at the Korean threshold) | {d['questions']} | {d['exact_match']:.4f} | {d['char_f1']:.4f} |
+{cross_measured}| synthetic enumerations, development items, gold passage ({d['answerable_refused']:.1%} of them and {d['unanswerable_refused']:.1%} of {d['unanswerable']} asking for an item not listed refused at the Korean threshold) | {d['questions']} | {d['exact_match']:.4f} | {d['char_f1']:.4f} |
 
 No-answer threshold: {n['threshold']:g} on the margin (best span score minus the passage's no-answer
 score), the value of a grid from -10 to 10 (step 0.25) that gets most pairs right on the tune
@@ -501,6 +558,8 @@ def evaluate(base_dir: Path, trained_file: Path, sets: dict, negatives: dict[str
         "korquad_test_gold": gold_scores(reader, sets["korquad_test"][:limit]),
         "korquad_test_gold_card_sample": gold_scores(reader, card_sample(sets["korquad_test"])[:limit]),
         "tydi_en_dev_gold": gold_scores(reader, sets["tydi_en_dev"][:limit]),
+        **({"tydi_ko_en_dev_gold": gold_scores(reader, sets["tydi_ko_en_dev"][:limit])}
+           if "tydi_ko_en_dev" in sets else {}),
         "no_answer": no_answer,
         "no_answer_own": choose_threshold(reader, tune, own, fixed=threshold),
         "no_answer_en": english_threshold(reader, sets["tydi_en_dev"][:limit], negatives["tydi_en_dev"]),
@@ -605,6 +664,18 @@ def _upper_logits(model, config: TrainConfig, rows: list, mask):
     padding = mask == 0
     return (start.squeeze(-1).float().masked_fill(padding, -1e4),
             end.squeeze(-1).float().masked_fill(padding, -1e4))
+
+
+def average_with(model, earlier, share: float) -> None:
+    """Set each trained parameter of ``model`` to ``share`` of itself plus ``1 - share`` of the
+    same parameter of ``earlier`` (the model training started from)."""
+    import torch
+
+    before = dict(earlier.named_parameters())
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if p.requires_grad:
+                p.mul_(share).add_(before[name.removeprefix("base_model.model.")].to(p.dtype), alpha=1 - share)
 
 
 def _trained_tensors(model, config: TrainConfig) -> dict:
