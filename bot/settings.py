@@ -71,7 +71,7 @@ class Settings:
     # passages it reads per question (the best retrieved). It refuses when its best span's margin
     # (span score minus the passage's no-answer score) is below reader_threshold. Both were chosen
     # on the KorQuAD tune articles as the product reads, read_passages at a time
-    # (`bot eval --korquad --articles tune --choose-threshold`; docs/decisions.md, session 20).
+    # (`bot eval --korquad --articles tune --choose-threshold`; docs/decisions.md, sessions 20 and 22).
     reader_dir: Path = ROOT / "models" / "reader"
     # auto (as embed_precision), float32 or bfloat16 (int8 dynamic quantisation was measured and
     # rejected: docs/benchmarks.md)

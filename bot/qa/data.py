@@ -53,7 +53,7 @@ def read_squad(path: str | Path, language: str, articles: range | None = None,
 
 
 def read_translated(path: str | Path, examples: list[Example], prefix: str = "") -> list[Example]:
-    """The questions of ``examples`` asked in another language (a JSON-lines file of ``id`` and
+    """The questions of ``examples`` asked in English (a JSON-lines file of ``id`` and
     ``question_en``), over the same passages with the same answers; an id not among the examples
     is skipped."""
     by_id = {e.qid: e for e in examples}
