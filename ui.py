@@ -28,7 +28,7 @@ REPORTS_DIR = ROOT / "eval" / "reports"
 KIOSK_EXAMPLES = {
     "ko": ["헬스케어 분야 기업은 몇 개인가?", "지아이랩 대표는 누구인가?", "지아이랩과의 업무협약은 어디에서 체결했나?"],
     "en": ["How many healthcare companies signed?", "Who is the CEO of GI Lab?",
-           "Where did Gwangju sign the agreement with GI Lab?"],
+           "How many companies have opened an office in Gwangju?"],
 }
 UPLOAD_TYPES = ["txt", "md", "html", "htm", "jsonl", "hwp", "hwpx", "pdf", "docx"]
 

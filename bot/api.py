@@ -210,7 +210,8 @@ def create_app(settings: Settings | None = None, bot=None) -> FastAPI:
                 "index": {"documents": len(service.bot.documents), "passages": service.bot.data.live_count,
                           **{key: manifest.get(key) for key in ("built_at", "corpus_fingerprint", "format_version",
                                                                 "chunk_size", "chunk_overlap", "bot_version")}},
-                "answerer": settings.answerer, "answerer_en": settings.answerer_en,
+                "reader": {"precision": getattr(service.bot.reader, "precision", None),
+                           "threshold": settings.reader_threshold, "threshold_en": settings.reader_threshold_en},
                 "conversations": len(service.conversations)}
 
     @app.post("/v1/ask", response_model=AnswerOut, responses=ERRORS)

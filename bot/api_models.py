@@ -109,8 +109,7 @@ class HealthOut(BaseModel):
     status: Literal["ok"]
     model: dict[str, Any]
     index: dict[str, Any]
-    answerer: str
-    answerer_en: str
+    reader: dict[str, Any]
     conversations: int
 
 

@@ -112,7 +112,7 @@ def _choose_english_threshold(settings: Settings) -> int:
     from .evaluation import load_questions, reader_margins
     from .qa.train import threshold_for_recall
 
-    bot = Bot.load(settings=settings.with_(answerer_en="reader"))
+    bot = Bot.load(settings=settings)
     questions = [q for path in ENGLISH_DEV_FILES for q in load_questions(path)]
     print(json.dumps(threshold_for_recall(*reader_margins(bot, questions, "en"))))
     return 0
@@ -207,8 +207,6 @@ def _eval_korquad(args, settings: Settings) -> int:
         print(json.dumps(result) if args.json else
               "\n".join(f"{key:<24} {value}" for key, value in result.items()))
         return 0
-    if args.choose_threshold and settings.answerer != "reader":
-        raise SystemExit("--choose-threshold chooses the reader's threshold: set BOT_ANSWERER=reader")
     embedder = Embedder(settings.model_dir, settings.embed_precision)
     from .index import has_index
     from .korquad import open_domain_threshold

@@ -57,27 +57,6 @@ EN_DOCUMENT_FIELD_WORDS = frozenset({
     "wrote", "reported", "published", "filed", "authored", "by", "written", "news", "agency", "did",
     "whose", "byline"})
 
-# Words for an office or a role (대표, 사무국장, 광주시장's 시장): a question about one asks for the
-# person who holds it.
-ROLES = ("대표", "시장", "사무국장", "국장", "장관", "차관", "대통령", "위원장", "회장", "사장", "교수", "기자", "총리", "감독",
-         "선수", "의원", "원장", "청장", "지사", "구청장", "군수", "이사장", "총장", "대변인", "부장", "팀장", "과장",
-         "박사", "후보", "주석", "총재", "판사", "검사", "단장", "관장", "의장", "본부장", "소장", "처장", "실장", "센터장",
-         "교육감", "작가", "배우", "가수", "코치", "대사", "변호사", "창업자", "설립자", "디자이너", "사무관", "주무관", "담당자",
-         "책임자", "기관사", "사업가", "기업가", "창립자", "위원", "국왕", "여왕", "왕자", "공주", "교황", "총영사", "이사", "부사장",
-         "기장", "선장", "조종사", "운전사")
-
-# Words after a name that make it a person's: the roles and the honorific 씨 (김정태 씨).
-PERSON_MARKERS = ROLES + ("씨",)
-
-# English role words a person question names; a sentence states them in Korean (the press
-# lexicon's terms: CTO -> 최고기술책임자) or as the English abbreviation itself (CTO).
-EN_ROLES = ("ceo", "cto", "cfo", "coo", "mayor", "governor", "minister", "reporter", "spokesperson",
-            "professor", "coach", "chairman")
-EN_ROLE_PHRASES = {"chief executive officer": "ceo", "chief technology officer": "cto",
-                   "chief financial officer": "cfo", "chief operating officer": "coo",
-                   "chief executive": "ceo", "chairperson": "chairman"}
-
-
 def has_final_consonant(word: str) -> bool:
     """Whether a word's last syllable, as read aloud, ends in a consonant (받침), which decides its
     particle (은/는, 이/가, 을/를, 으로/로). A final digit is read as Sino-Korean: 영, 일, 삼, 육, 칠, 팔 and

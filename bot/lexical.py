@@ -21,7 +21,6 @@ from .language import FRAME_WORDS, KO_STOP_MORPHEMES
 # adjective stems, roots, foreign words (SL), Chinese characters (SH), numbers (SN).
 CONTENT_TAGS = ("NNG", "NNP", "NNB", "NR", "VV", "VA", "XR", "SL", "SH", "SN", "VV-R", "VV-I",
                 "VA-R", "VA-I", "MAG")
-_SPLIT_COUNTER = re.compile(r"^(\d+)([가-힣]+)$")
 
 _kiwi = None
 _kiwi_lock = threading.Lock()
@@ -37,49 +36,6 @@ def kiwi():
 
                 _kiwi = Kiwi(num_workers=max(1, min(os.cpu_count() or 1, 4)))
     return _kiwi
-
-
-
-
-# Words that news writing uses for one another (stems as kiwi gives them): a question's 처음 is
-# answered by a passage's 첫 협약, its 끝날 by 종료될. Used when matching a question's keywords
-# against answering sentences, not in the search index.
-_SYNONYM_GROUPS = (("처음", "첫", "최초"), ("끝나", "종료", "완료", "마치", "마무리"),
-                   ("시작", "착수", "개시"), ("열리", "개최"), ("숨지", "사망", "별세"),
-                   ("체결", "맺"), ("참가", "참여", "출전"), ("설립", "창립", "창업"),
-                   ("상대", "맞붙", "만나"), ("옮기", "이전"))
-SYNONYMS = {word: group for group in _SYNONYM_GROUPS for word in group}
-
-
-def variants(word: str) -> tuple[str, ...]:
-    """The word and the words written for it (처음 -> 처음, 첫, 최초)."""
-    group = SYNONYMS.get(word)
-    out = (word, *(w for w in group if w != word)) if group else (word,)
-    # Kiwi keeps some compounds as one token with a space (자연어 처리); a text writes them glued.
-    return out + tuple(w.replace(" ", "") for w in out if " " in w)
-
-
-def word_heads(text: str) -> list[str]:
-    """The nominal part of each space-separated word (순투자액은 -> 순투자액, 2024년 -> 2024년): the
-    compounds a question names, which its content morphemes alone lose (순 is a prefix)."""
-    morphemes = kiwi().tokenize(text)
-    heads = []
-    for match in re.finditer(r"\S+", text):
-        a, b = match.span()
-        head_end, nominal_end = a, a
-        for m in (m for m in morphemes if a <= m.start < b):
-            if m.start != head_end:
-                break
-            if m.tag in ("NNG", "NNP", "NNB", "XSN", "SN", "SL", "NR", "SH"):
-                head_end = nominal_end = m.start + m.len
-            elif m.tag in ("XPN", "MM") and head_end == a:
-                head_end = m.start + m.len  # 순투자액: a prefix, kept only before a noun
-            else:
-                break
-        head_end = nominal_end
-        if head_end - a >= 2:
-            heads.append(text[a:head_end])
-    return heads
 
 
 def normalise_number(token: str) -> str:

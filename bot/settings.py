@@ -42,32 +42,8 @@ class Settings:
     english_name_dense_weight: float = 0.4
     # Cosine at which an English word's nearest Korean index term is added to its keyword query.
     glossary_threshold: float = 0.90
-    # Refusal. Chosen on eval/questions.jsonl by scripts/tune_refusal.py (2026-11-24): every
-    # question asked with refusal by score off, then the grid of thresholds searched for the most
-    # questions right (answerable answered correctly + unanswerable refused): 143 of 189.
-    # The best score of a sentence of the answering document (cosine to the question + keyword
-    # coverage) must reach:
-    refusal_threshold: float = 0.90
-    # Cross-lingual cosines run lower. Checked in session 7 with `tune_refusal.py --english` on the
-    # 94 English questions of eval/questions.jsonl and eval/english_dev.jsonl (13 unanswerable):
-    # questions right are flat from 0.66 to 0.85 (41-42; 0.77 best by one); 0.80 kept, within one
-    # of the best with 41 wrong answers against 47 at 0.77. 0.85 would halve the wrong answers but
-    # refuse 32 of 81 answerable English questions (docs/benchmarks.md).
-    english_refusal_threshold: float = 0.80
-    # and the IDF-weighted share of a Korean question's nouns that the answering document mentions:
-    refusal_coverage: float = 0.55
-    # and, for a typed answer (a number, name, place, date), the IDF-weighted share of the
-    # question's keywords inside the clause that holds the value (지아이랩 본사 주소는 어디: the clause
-    # "6일 오후 김대중컨벤션센터에서" names neither 본사 nor 주소):
-    refusal_inside: float = 0.0
-    # Who picks the answer to a Korean question (answerer) and to an English one (answerer_en):
-    # "reader" (the trained reader of bot/qa) or "rules" (typed spans from the best sentences, the
-    # refusal settings above). Chosen on question sets nobody tuned on (eval/heldout/): the reader
-    # answers Korean questions better there; English stays with the rules until the team decides
-    # (docs/decisions.md, sessions 21 and 22).
-    answerer: str = "reader"
-    answerer_en: str = "rules"
-    # The reader (bot/qa): its model folder, assembled by `make model` from weights/, and the
+    # The reader (bot/qa), which answers every question, Korean or English (docs/decisions.md,
+    # sessions 21 and 23): its model folder, assembled by `make model` from weights/, and the
     # passages it reads per question (the best retrieved). It refuses when its best span's margin
     # (span score minus the passage's no-answer score) is below reader_threshold. Both were chosen
     # on the KorQuAD tune articles as the product reads, read_passages at a time
@@ -125,8 +101,7 @@ class Settings:
             raise BadSettings(
                 f"chunk_overlap ({self.chunk_overlap}) must be >= 0 and smaller than "
                 f"chunk_size ({self.chunk_size})")
-        for name in ("dense_weight", "english_dense_weight", "english_name_dense_weight", "refusal_coverage",
-                     "refusal_inside", "glossary_threshold"):
+        for name in ("dense_weight", "english_dense_weight", "english_name_dense_weight", "glossary_threshold"):
             if not 0.0 <= getattr(self, name) <= 1.0:
                 raise BadSettings(f"{name} ({getattr(self, name)}) must be between 0 and 1")
         if self.candidates < 1 or self.top_k < 1 or self.embed_batch_size < 1 or self.read_passages < 1:
@@ -135,9 +110,6 @@ class Settings:
             raise BadSettings(f"reader_rank_prior ({self.reader_rank_prior}) must be at least 0")
         if self.embed_precision not in ("auto", "float32", "bfloat16"):
             raise BadSettings(f"embed_precision ({self.embed_precision!r}) must be auto, float32 or bfloat16")
-        for name in ("answerer", "answerer_en"):
-            if getattr(self, name) not in ("rules", "reader"):
-                raise BadSettings(f"{name} ({getattr(self, name)!r}) must be rules or reader")
         if self.reader_precision not in ("auto", "float32", "bfloat16"):
             raise BadSettings(f"reader_precision ({self.reader_precision!r}) must be auto, float32 or bfloat16")
         if self.rate_limit_per_minute < 1 or self.rate_limit_total_per_minute < 1:
@@ -185,14 +157,6 @@ class Settings:
             if key in values:
                 values[key] = Path(values[key])
         return cls(**values)
-
-    def answerer_for(self, language: str) -> str:
-        """Who answers a question in ``language`` (``ko`` or ``en``)."""
-        return self.answerer_en if language == "en" else self.answerer
-
-    @property
-    def uses_reader(self) -> bool:
-        return "reader" in (self.answerer, self.answerer_en)
 
     def with_(self, **changes) -> "Settings":
         """A copy with some fields changed (validated again)."""

@@ -69,12 +69,3 @@ def corpus_bot(corpus_index, embedder, settings):
     from bot import Bot
 
     return Bot.load(corpus_index, settings=settings, embedder=embedder)
-
-
-@pytest.fixture(scope="session")
-def rules_bot(corpus_index, embedder, settings):
-    """The same index answered by the rules for Korean questions too (``answerer=rules``): the
-    tests of the rules answerer's own mechanisms."""
-    from bot import Bot
-
-    return Bot.load(corpus_index, settings=settings.with_(answerer="rules"), embedder=embedder)

@@ -94,7 +94,7 @@ def test_every_kiosk_example_is_answered_when_clicked_first(app, lang):
     a refusal) quoting the seed release, with the expected value in the short answer."""
     import ui
 
-    expected = {"ko": ["8", "전창호", "김대중컨벤션센터"], "en": ["8", "전창호", "김대중컨벤션센터"]}[lang]
+    expected = {"ko": ["8", "전창호", "김대중컨벤션센터"], "en": ["8", "전창호", "32개사"]}[lang]
     if lang == "en":
         app.toggle(key="lang_en").set_value(True).run()
     for number, (example, value) in enumerate(zip(ui.KIOSK_EXAMPLES[lang], expected)):
@@ -146,10 +146,10 @@ def test_the_short_answer_carries_no_raw_quote_fragment(app):
     # A Korean question: the reader's span exactly as the release writes it.
     _ask(app, "헬스케어 분야 기업은 몇 개인가?")
     assert _answers(app)[0] == '<div class="answer-text">8</div>'
-    # An English one (the rules): the quoted phrase after the figure is not shown, only kept.
+    # And an English one: the same span.
     _ask(app, "How many healthcare companies signed?")
     assert _answers(app)[1] == '<div class="answer-text">8</div>'
-    assert "(헬스케어 분야 8)" in app.session_state["conversation"][1][1].text  # kept for the evaluation
+    assert app.session_state["conversation"][1][1].text == "8"
 
 
 def test_display_text_drops_only_the_quoted_phrase():

@@ -305,13 +305,12 @@ def test_eval_json_prints_exactly_the_metric_object(corpus_index, capsys):
 def test_gate_names_the_questions_a_bot_that_refuses_everything_loses(corpus_bot, corpus_index, embedder, settings):
     from bot import Bot
 
-    # Korean questions only: English ones are held to their own refusal threshold. The refusing bot
-    # refuses through both answerers' thresholds.
+    # Korean questions only: English ones are held to their own threshold.
     questions = [q for q in load_questions() if q.id.startswith("seed-") and q.lang == "ko"][:40]
     run = run_eval(corpus_bot, questions)
     baseline = baseline_from_run(run)
     assert gate(run, baseline) == []
-    refusing = Bot.load(corpus_index, settings=settings.with_(refusal_threshold=10, reader_threshold=100),
+    refusing = Bot.load(corpus_index, settings=settings.with_(reader_threshold=100),
                         embedder=embedder)
     refused_run = run_eval(refusing, questions)
     failures = gate(refused_run, baseline)

@@ -36,12 +36,3 @@ def test_with_bigrams_skips_pairs_holding_a_frame_word():
 
     assert with_bigrams(["협약식", "장소", "어디"], frozenset({"장소", "어디"})) == ["협약식", "장소", "어디"]
     assert with_bigrams(["업무", "협약"]) == ["업무", "협약", "업무_협약"]
-
-
-def test_words_written_for_one_another_are_variants():
-    from bot.lexical import variants
-
-    assert set(variants("처음")) == {"처음", "첫", "최초"}
-    assert set(variants("끝나")) >= {"종료", "완료"}
-    assert variants("헬스케어") == ("헬스케어",)
-    assert "자연어처리" in variants("자연어 처리")  # kiwi's one token with a space, as a text writes it
