@@ -512,8 +512,8 @@ set ({m['answerable']} questions on their gold passage, {m['unanswerable']} pair
 same set that does not answer): {m['right']} of {m['answerable'] + m['unanswerable']} right. On the odd rows it gets
 {k['right']} of {k['answerable'] + k['unanswerable']} right ({k['answerable_refused']:.1%} of answerable and
 {k['unanswerable_refused']:.1%} of unanswerable pairs refused). These are English questions over
-English passages; the product's `reader_threshold_en` (English questions over Korean passages,
-when `answerer_en=reader`) is chosen instead on the English development questions
+English passages; the product's `reader_threshold_en` (English questions over Korean passages)
+is chosen instead on the English development questions
 (`bot eval --choose-threshold`; docs/decisions.md, session 21).
 """
     path.write_text(text, encoding="utf-8")
