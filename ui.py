@@ -246,35 +246,10 @@ def answer_block(answer, documents, limit: int = 3, show_score: bool = False, wi
                 citation_card(number, citation, documents.get(citation.doc_id), show_score)
         return
     if with_text:
-        show_text(display_text(answer), "answer-text")
+        show_text(answer.text, "answer-text")
         st.markdown(f"**{t('sources')}**")
     for number, citation in enumerate(sources(answer)[:limit], start=1):
         citation_card(number, citation, documents.get(citation.doc_id), show_score)
-
-
-def display_text(answer) -> str:
-    """The short answer as the pages show it: without the phrase the rules answerer quotes in
-    parentheses after it (``헬스케어 분야 기업은 8개입니다. (“헬스케어 분야 8”)``, ``8 (헬스케어 분야 8)``),
-    which the first source card shows in place with the span marked. Only a parenthesis whose
-    content is part of the first citation's quote is dropped; ``Answer.text`` itself is unchanged
-    (the evaluation scores it, and the phrase completes a clipped span there: 실베스터 자바드즈키)."""
-    if answer.refused or not answer.citations:
-        return answer.text
-    text, quote = answer.text, answer.citations[0].quote
-    for opening, closing in ((" (“", "”)"), (" (", ")")):
-        start = text.find(opening)
-        while start != -1:
-            inside = start + len(opening)
-            end = text.find(closing, inside)
-            while end != -1:
-                if end > inside and text[inside:end] in quote:
-                    return text[:start] + text[end + len(closing):]
-                end = text.find(closing, end + 1)
-            clipped = text[inside:]  # the answer was cut at 200 characters inside the phrase
-            if clipped.endswith("…") and len(clipped) > 1 and clipped[:-1] in quote:
-                return text[:start]
-            start = text.find(opening, start + 1)
-    return text
 
 
 def refusal_hint(answer, previous=None) -> str:

@@ -130,7 +130,7 @@ if "fact_check_answer" in st.session_state:
     answer = st.session_state["fact_check_answer"]
     roles = ui.passage_roles(answer)
     st.subheader(label("answer"))
-    ui.show_text(ui.display_text(answer), "refusal" if answer.refused else "answer-text")
+    ui.show_text(answer.text, "refusal" if answer.refused else "answer-text")
     st.caption(label("rewritten"))
     ui.show_text(answer.rewritten_question or label("not_rewritten"))
     st.subheader(label("verdict"))

@@ -152,25 +152,6 @@ def test_the_short_answer_carries_no_raw_quote_fragment(app):
     assert app.session_state["conversation"][1][1].text == "8"
 
 
-def test_display_text_drops_only_the_quoted_phrase():
-    import ui
-    from bot.records import Answer
-
-    quote = "50개사는 … 헬스케어 분야 8, 자동차 분야 6, 보안 분야 4 …"
-    cited = (_citation("a", 0, len(quote), span=(18, 19), quote=quote),)
-
-    def shown(text, refused=False):
-        return ui.display_text(Answer(question="q", text=text, refused=refused, citations=() if refused else cited))
-
-    assert shown("헬스케어 분야 기업은 8개입니다. (“헬스케어 분야 8”)") == "헬스케어 분야 기업은 8개입니다."
-    assert shown("8 (헬스케어 분야 8)") == "8"
-    assert shown("8개입니다. (“헬스케어 분야 8”) [기사 날짜 2020-11]") == "8개입니다. [기사 날짜 2020-11]"
-    assert shown("8개입니다. (“헬스케어 분야 8, 자동차 분…") == "8개입니다."
-    assert shown("8개입니다. (“부산 12”)") == "8개입니다. (“부산 12”)"  # not from the quote: kept
-    assert shown("“50개사는 … 헬스케어 분야 8”") == "“50개사는 … 헬스케어 분야 8”"
-    assert shown("찾을 수 없습니다. (“헬스케어 분야 8”)", refused=True) == "찾을 수 없습니다. (“헬스케어 분야 8”)"
-
-
 @pytest.mark.slow
 def test_new_conversation_forgets_the_history(app):
     _ask(app, "헬스케어 분야 기업은 몇 개인가?")
