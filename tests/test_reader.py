@@ -127,10 +127,9 @@ SEED = "gwangju-gilab-mou-2020-11"
 
 
 @pytest.fixture(scope="module")
-def reader_bot(corpus_index, embedder, settings, reader):
-    from bot import Bot
-
-    return Bot.load(corpus_index, settings=settings, embedder=embedder, reader=reader)
+def reader_bot(corpus_bot):
+    """The product's front door: every question goes through the reader (``corpus_bot``)."""
+    return corpus_bot
 
 
 @pytest.mark.slow
