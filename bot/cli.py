@@ -171,7 +171,8 @@ def _train_reader(args) -> int:
                          eval_limit=args.eval_limit, frozen_cache=args.frozen_cache,
                          storage=args.storage, own_negatives=args.own_negatives,
                          init=str(args.init) if args.init else None,
-                         cross_lingual=args.cross_lingual, replay=args.replay, bf16=native_bfloat16(),
+                         cross_lingual=args.cross_lingual, korquad_english=args.korquad_english,
+                         replay=args.replay, bf16=native_bfloat16(),
                          average=args.average)
     embedder = Embedder(settings.model_dir, settings.embed_precision)
     log = lambda message: print(message, file=sys.stderr)  # noqa: E731
@@ -245,6 +246,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--init", type=Path, default=None, help="continue from this trained file")
     p.add_argument("--cross-lingual", action="store_true",
                    help="also train on English questions over Korean passages (training/)")
+    p.add_argument("--korquad-english", action="store_true",
+                   help="with --cross-lingual: also train on the project's English questions over "
+                        "KorQuAD training paragraphs (training/korquad-train-questions-en.jsonl)")
     p.add_argument("--replay", type=float, default=1.0,
                    help="share of the other training sets trained on (below 1 when continuing)")
     p.add_argument("--average", type=float, default=1.0,

@@ -45,13 +45,18 @@ def register(sub, command) -> None:
     p.add_argument("--articles", choices=("all", "test", "tune"), default="all",
                    help="KorQuAD: ask the questions of all articles, of the test articles 100-139 only, or "
                         "of the reader's tuning articles 90-99 (retrieval still over all 964 paragraphs)")
+    p.add_argument("--english", action="store_true",
+                   help="KorQuAD: ask the project's English questions over the Korean paragraphs "
+                        "(training/korquad-tune-questions-en.jsonl) instead of KorQuAD's own; with "
+                        "--choose-threshold, the English threshold")
     p.add_argument("--gold-paragraph", action="store_true",
                    help="KorQuAD: the reader alone on each question's gold paragraph (EM, character-F1)")
     p.add_argument("--choose-threshold", action="store_true",
-                   help="reader: choose the no-answer threshold. With --korquad, the Korean one in the "
-                        "open-domain setting (each question over the whole index, and over the index "
-                        "without its own article); without, the English one over the English questions "
-                        f"of {', '.join(f.name for f in ENGLISH_DEV_FILES)}")
+                   help="reader: choose the no-answer threshold. With --korquad, in the open-domain "
+                        "setting (each question over the whole index, and over the index without its "
+                        "own article): the Korean one, or with --english the English one; without "
+                        "--korquad, the English one over the English questions of "
+                        f"{', '.join(f.name for f in ENGLISH_DEV_FILES)}")
     p.add_argument("--korquad-index", type=Path, metavar="DIR",
                    help="KorQuAD: keep the paragraphs' index here and reuse it when it exists")
     p.add_argument("--keep-particles", action="store_true",
@@ -188,10 +193,12 @@ def _eval_korquad(args, settings: Settings) -> int:
     from .embedding import Embedder
     from .korquad import build_bot, load_korquad, run_korquad, sample_questions
 
-    from .korquad import of_articles, run_gold
+    from .korquad import ENGLISH_QUESTIONS, load_english_questions, of_articles, run_gold
     from .qa.data import KORQUAD_TEST, KORQUAD_TUNE
 
     documents, questions = load_korquad(args.korquad)
+    if args.english:
+        questions = load_english_questions(ENGLISH_QUESTIONS, documents)
     if args.articles != "all":
         questions = of_articles(questions, KORQUAD_TEST if args.articles == "test" else KORQUAD_TUNE)
         n = args.sample or None  # all their questions unless --sample N

@@ -56,7 +56,7 @@ import numpy as np
 
 from . import dense, store
 from . import disk
-from .disk import LOCK, fsync_folder, fsync_tree, publish, writing
+from .disk import LOCK, fsync_folder, fsync_tree, publish, writing  # noqa: F401  (LOCK: re-exported)
 from .documents import document_from_json
 from .errors import IndexIncompatible, IndexNotFound
 from .bilingual import Glossary

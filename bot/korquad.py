@@ -18,6 +18,7 @@ from typing import Callable
 from . import metrics
 from .errors import BadDocument
 from .records import Document
+from .settings import ROOT
 
 SOURCE = "KorQuAD 1.0"
 SAMPLE_SEED = 20240101
@@ -74,6 +75,30 @@ def parse_korquad(articles: list[dict], name: str = "KorQuAD") -> tuple[list[Doc
     except (KeyError, TypeError) as exc:
         raise BadDocument(f"{name}: malformed SQuAD 1.1 entry (missing {exc})") from None
     return documents, questions
+
+
+# English questions written by this project over the Korean paragraphs of KorQuAD's tune articles
+# (training/README.md): the English threshold is chosen on them as the Korean one is on KorQuAD's.
+ENGLISH_QUESTIONS = ROOT / "training" / "korquad-tune-questions-en.jsonl"
+
+
+def load_english_questions(path: str | Path, documents: list[Document]) -> list[KorQuADQuestion]:
+    """The project's English questions over KorQuAD paragraphs. Each line gives a paragraph id, the
+    question and its answer as character offsets into that paragraph (``start``, ``end``): the
+    answer text is KorQuAD's own, read in place, so the file copies nothing of it."""
+    text = {d.doc_id: d.text for d in documents}
+    questions = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        paragraph = text.get(row["paragraph_id"])
+        if paragraph is None or not 0 <= row["start"] < row["end"] <= len(paragraph):
+            raise BadDocument(f"{path}:{n}: no paragraph {row['paragraph_id']} holding "
+                              f"characters {row['start']}-{row['end']}")
+        questions.append(KorQuADQuestion(f"en-{n}", row["question"], row["paragraph_id"],
+                                         (paragraph[row["start"]:row["end"]],)))
+    return questions
 
 
 def sample_questions(questions: list[KorQuADQuestion], n: int | None,

@@ -291,6 +291,34 @@ def test_the_real_korquad_dev_file_is_read_in_place():
     assert sample_questions(questions, None) == questions
 
 
+def test_english_questions_over_korquad_paragraphs_take_their_answers_by_offsets(tmp_path):
+    from bot.errors import BadDocument
+    from bot.korquad import load_english_questions
+
+    documents, _ = parse_korquad([{"title": "임종석", "paragraphs": [
+        {"context": "1989년 2월 15일 지명수배되었다.", "qas": []}]}])
+    path = tmp_path / "en.jsonl"
+    path.write_text(json.dumps({"paragraph_id": "korquad-0-0", "question": "When was he put on the wanted list?",
+                                "start": 0, "end": 12}) + "\n", encoding="utf-8")
+    [question] = load_english_questions(path, documents)
+    assert (question.paragraph_id, question.answers) == ("korquad-0-0", ("1989년 2월 15일",))
+    path.write_text(json.dumps({"paragraph_id": "korquad-0-0", "question": "When?", "start": 5, "end": 99}),
+                    encoding="utf-8")
+    with pytest.raises(BadDocument, match="en.jsonl:1"):
+        load_english_questions(path, documents)
+
+
+@pytest.mark.skipif(not KORQUAD.is_file(), reason="KorQuAD 1.0 dev file not present")
+def test_the_english_korquad_questions_ask_only_tune_articles():
+    from bot.korquad import ENGLISH_QUESTIONS, load_english_questions, of_articles
+    from bot.qa.data import KORQUAD_TUNE
+
+    documents, _ = load_korquad(KORQUAD)
+    questions = load_english_questions(ENGLISH_QUESTIONS, documents)
+    assert len(questions) >= 150 and of_articles(questions, KORQUAD_TUNE) == questions
+    assert all(q.answers[0].strip() == q.answers[0] and q.answers[0] for q in questions)
+
+
 # --- the real bot over the bundled corpus ---------------------------------------------------
 
 @pytest.mark.slow

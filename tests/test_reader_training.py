@@ -106,6 +106,23 @@ def test_the_english_questions_ask_over_the_korean_passages_with_exact_answers()
         assert e.context[e.answer_start:e.answer_start + len(e.answer_text)] == e.answer_text == original.answer_text
 
 
+def test_the_written_english_questions_train_on_training_articles_and_check_on_tune_articles():
+    import re
+
+    from bot.qa.data import KORQUAD_TRAIN, KORQUAD_TUNE
+    from bot.qa.train import load_sets
+
+    sets = load_sets(english=False)
+    train, check = sets["korquad_en"], sets["korquad_tune_en"]
+    article = lambda e: int(e.passage_id.split("-")[1])  # noqa: E731
+    assert len(train) >= 600 and {article(e) for e in train} <= set(KORQUAD_TRAIN)
+    assert len(check) >= 200 and {article(e) for e in check} <= set(KORQUAD_TUNE)
+    for e in train + check:
+        assert e.language == "en" and not re.search("[가-힣]", e.question)
+        assert e.context[e.answer_start:e.answer_start + len(e.answer_text)] == e.answer_text == e.answers[0]
+        assert e.answer_text and e.answer_text.strip() == e.answer_text and e.answer_text not in e.question
+
+
 def test_a_translated_question_keeps_its_originals_unanswerable_passage():
     from bot.qa.data import Example, unanswerable
     from bot.qa.train import _translated_negatives

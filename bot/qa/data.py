@@ -70,6 +70,23 @@ def read_translated(path: str | Path, examples: list[Example], prefix: str = "")
     return out
 
 
+def read_written(path: str | Path, contexts: dict[str, str], language: str, prefix: str = "") -> list[Example]:
+    """Questions this project wrote over passages it reads in place: a JSON-lines file of
+    ``paragraph_id``, ``question`` and the answer as character offsets (``start``, ``end``) into
+    that passage, so that the file copies none of the passage's text."""
+    out = []
+    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        context = contexts[row["paragraph_id"]]
+        text = context[row["start"]:row["end"]]
+        out.append(Example(qid=f"{prefix}{n}", question=row["question"], context=context,
+                           answer_start=row["start"], answer_text=text, answers=(text,),
+                           passage_id=row["paragraph_id"], language=language))
+    return out
+
+
 def unanswerable(example: Example, context: str, passage_id: str) -> Example:
     """The question paired with a passage that does not answer it."""
     return Example(qid=f"{example.qid}#neg-{passage_id}", question=example.question, context=context,

@@ -18,7 +18,7 @@ import json
 import math
 import random
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +26,7 @@ import numpy as np
 from .. import metrics
 from ..model_build import sha256_file
 from .data import (KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, Example, Window, read_squad, read_translated,
-                   unanswerable, windows, without_answer)
+                   read_written, unanswerable, windows, without_answer)
 from .reader import MAX_LENGTH, STRIDE, Reader, pad
 from .synthetic import enumerations, split_items
 
@@ -35,11 +35,18 @@ KORQUAD = SHARED / "korquad1" / "KorQuAD_v1.0_dev.json"
 MRC = SHARED / "mrc"
 # TyDi QA GoldP Korean train questions in English (training/README.md), over their Korean passages.
 TRANSLATED = Path(__file__).resolve().parents[2] / "training" / "tydi-ko-questions-en.jsonl"
+# English questions this project wrote over the Korean paragraphs of KorQuAD's training articles
+# (trained on) and of its tune articles (never trained on: English reading of unseen passages, and
+# `bot eval --korquad --english`); training/README.md.
+KORQUAD_EN = TRANSLATED.parent / "korquad-train-questions-en.jsonl"
+KORQUAD_TUNE_EN = TRANSLATED.parent / "korquad-tune-questions-en.jsonl"
 CROSS_DEV = 200  # of them held out, by this seed, as a check never trained on
 CROSS_DEV_SEED = 20261206
 # The fixed sample of test questions the model card reports and the tests reproduce.
 CARD_SAMPLE = 200
 CARD_SEED = 20261204
+# The English-over-Korean sets trained on whole (the others at --replay).
+CROSS_LINGUAL = ("tydi_ko_en", "korquad_en")
 # Sets whose mined unanswerable pairs choose a threshold and are never trained on.
 HELD_OUT_NEGATIVES = ("korquad_tune", "tydi_en_dev")
 # Synthetic enumerations (bot/qa/synthetic.py): their items are split once, by this seed, into
@@ -79,6 +86,9 @@ class TrainConfig:
     storage: str = "float16"
     # English questions over Korean passages (``TRANSLATED``) trained on, all of them
     cross_lingual: bool = False
+    # with cross_lingual: the project's English questions over KorQuAD training paragraphs
+    # (``KORQUAD_EN``) trained on too, all of them
+    korquad_english: bool = False
     # the share of every other training set (and of its unanswerable pairs) trained on: below 1
     # when continuing from ``init``, so that what it learnt is replayed, not relearnt
     replay: float = 1.0
@@ -104,6 +114,11 @@ def load_sets(english: bool = True) -> dict[str, list[Example]]:
         dev = set(random.Random(CROSS_DEV_SEED).sample(range(len(translated)), CROSS_DEV))
         sets["tydi_ko_en"] = [e for i, e in enumerate(translated) if i not in dev]
         sets["tydi_ko_en_dev"] = [e for i, e in enumerate(translated) if i in dev]
+    contexts = {e.passage_id: e.context for e in sets["korquad_train"] + sets["korquad_tune"]}
+    if KORQUAD_EN.is_file():
+        sets["korquad_en"] = read_written(KORQUAD_EN, contexts, "en", "korquad-en-")
+    if KORQUAD_TUNE_EN.is_file():
+        sets["korquad_tune_en"] = read_written(KORQUAD_TUNE_EN, contexts, "en", "korquad-tune-en-")
     _, dev_items = split_items(LISTS_SPLIT_SEED)
     sets["lists_dev"] = enumerations(LISTS_DEV, LISTS_SPLIT_SEED + 1, dev_items,
                                      [e.context for e in sets["korquad_tune"]], prefix="lists-dev-")
@@ -268,6 +283,10 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
         if "tydi_ko_en" not in sets:
             raise FileNotFoundError(f"--cross-lingual needs {TRANSLATED}")
         train_sets.append("tydi_ko_en")
+        if config.korquad_english:
+            if "korquad_en" not in sets:
+                raise FileNotFoundError(f"--korquad-english needs {KORQUAD_EN}")
+            train_sets.append("korquad_en")
     rng = random.Random(config.seed)
     examples: list[Example] = []
     negatives_of: dict[str, list[Example]] = {}
@@ -278,7 +297,7 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
             mined = _cached_negatives(name, sets, embedder, cache_dir, log)
         negatives_of[name] = mined
         if name not in HELD_OUT_NEGATIVES:
-            share = 1.0 if name == "tydi_ko_en" else config.replay
+            share = 1.0 if name in CROSS_LINGUAL else config.replay
             chosen = sets[name] if share >= 1 else rng.sample(sets[name], round(share * len(sets[name])))
             examples += chosen
             examples += rng.sample(mined, min(len(mined), round(config.negative_share * len(chosen))))
@@ -429,6 +448,8 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
         flags.append(f"--init {c['init']}")
     if c.get("cross_lingual"):
         flags.append("--cross-lingual")
+    if c.get("korquad_english"):
+        flags.append("--korquad-english")
     if c.get("replay", 1.0) < 1:
         flags.append(f"--replay {c['replay']:g}")
     if c.get("average", 1.0) < 1:
@@ -444,9 +465,21 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
                   f" | {result['data']['tydi_ko_en']:,} | train | Apache-2.0 (translations: this project) |\n"
                   f"| the same, held out (seed {CROSS_DEV_SEED}) | {result['data']['tydi_ko_en_dev']:,} "
                   "| English-over-Korean check | as above |\n" if c.get("cross_lingual") else "")
+    if c.get("korquad_english"):
+        cross_rows += (f"| English questions written by this project over KorQuAD paragraphs of articles 0-89 "
+                       f"(`training/`; answers as offsets) | {result['data']['korquad_en']:,} | train "
+                       "| the questions: this project; the passages: as KorQuAD |\n")
+    if result["data"].get("korquad_tune_en"):
+        cross_rows += (f"| the same kind over articles 90-99 (`training/`) | {result['data']['korquad_tune_en']:,} "
+                       "| English-over-Korean check on passages never trained on | as above |\n")
     cross_measured = (f"| English questions over Korean passages: the held-out translated TyDi Korean questions, "
                       f"gold passage (their Korean originals were trained on) | {x['questions']} "
                       f"| {x['exact_match']:.4f} | {x['char_f1']:.4f} |\n" if x else "")
+    w = result.get("korquad_tune_en_gold")
+    if w:
+        cross_measured += (f"| English questions over Korean passages never trained on: this project's questions "
+                           f"over KorQuAD tune articles 90-99, gold paragraph | {w['questions']} "
+                           f"| {w['exact_match']:.4f} | {w['char_f1']:.4f} |\n")
     own_pairs = (f", and {c['own_negatives']:g} of its own passage without the sentences holding its answer"
                  if c.get("own_negatives") else "")
     own_refused = (f" Its own passage without the sentences holding the answer ({o['unanswerable']} tune "
@@ -560,6 +593,8 @@ def evaluate(base_dir: Path, trained_file: Path, sets: dict, negatives: dict[str
         "tydi_en_dev_gold": gold_scores(reader, sets["tydi_en_dev"][:limit]),
         **({"tydi_ko_en_dev_gold": gold_scores(reader, sets["tydi_ko_en_dev"][:limit])}
            if "tydi_ko_en_dev" in sets else {}),
+        **({"korquad_tune_en_gold": gold_scores(reader, sets["korquad_tune_en"][:limit])}
+           if "korquad_tune_en" in sets else {}),
         "no_answer": no_answer,
         "no_answer_own": choose_threshold(reader, tune, own, fixed=threshold),
         "no_answer_en": english_threshold(reader, sets["tydi_en_dev"][:limit], negatives["tydi_en_dev"]),
