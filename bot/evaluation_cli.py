@@ -193,12 +193,15 @@ def _eval_korquad(args, settings: Settings) -> int:
     from .embedding import Embedder
     from .korquad import build_bot, load_korquad, run_korquad, sample_questions
 
-    from .korquad import ENGLISH_QUESTIONS, load_english_questions, of_articles, run_gold
-    from .qa.data import KORQUAD_TEST, KORQUAD_TUNE
+    from .korquad import load_english_questions, of_articles, run_gold
+    from .qa.data import KORQUAD_TEST, KORQUAD_TUNE, KORQUAD_TUNE_EN
 
     documents, questions = load_korquad(args.korquad)
     if args.english:
-        questions = load_english_questions(ENGLISH_QUESTIONS, documents)
+        if args.articles == "test":
+            raise SystemExit("bot eval: --english asks the tune articles' questions (--articles tune); "
+                             "the test articles have no English questions")
+        questions = load_english_questions(KORQUAD_TUNE_EN, documents)
     if args.articles != "all":
         questions = of_articles(questions, KORQUAD_TEST if args.articles == "test" else KORQUAD_TUNE)
         n = args.sample or None  # all their questions unless --sample N

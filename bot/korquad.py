@@ -18,7 +18,6 @@ from typing import Callable
 from . import metrics
 from .errors import BadDocument
 from .records import Document
-from .settings import ROOT
 
 SOURCE = "KorQuAD 1.0"
 SAMPLE_SEED = 20240101
@@ -77,28 +76,13 @@ def parse_korquad(articles: list[dict], name: str = "KorQuAD") -> tuple[list[Doc
     return documents, questions
 
 
-# English questions written by this project over the Korean paragraphs of KorQuAD's tune articles
-# (training/README.md): the English threshold is chosen on them as the Korean one is on KorQuAD's.
-ENGLISH_QUESTIONS = ROOT / "training" / "korquad-tune-questions-en.jsonl"
-
-
 def load_english_questions(path: str | Path, documents: list[Document]) -> list[KorQuADQuestion]:
-    """The project's English questions over KorQuAD paragraphs. Each line gives a paragraph id, the
-    question and its answer as character offsets into that paragraph (``start``, ``end``): the
-    answer text is KorQuAD's own, read in place, so the file copies nothing of it."""
-    text = {d.doc_id: d.text for d in documents}
-    questions = []
-    for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        row = json.loads(line)
-        paragraph = text.get(row["paragraph_id"])
-        if paragraph is None or not 0 <= row["start"] < row["end"] <= len(paragraph):
-            raise BadDocument(f"{path}:{n}: no paragraph {row['paragraph_id']} holding "
-                              f"characters {row['start']}-{row['end']}")
-        questions.append(KorQuADQuestion(f"en-{n}", row["question"], row["paragraph_id"],
-                                         (paragraph[row["start"]:row["end"]],)))
-    return questions
+    """The project's English questions over KorQuAD paragraphs (``qa.data.read_written``: answers
+    as offsets into the paragraphs, read in place) as questions of the open-domain evaluation."""
+    from .qa.data import read_written
+
+    examples = read_written(path, {d.doc_id: d.text for d in documents}, "en", "en-")
+    return [KorQuADQuestion(e.qid, e.question, e.passage_id, e.answers) for e in examples]
 
 
 def sample_questions(questions: list[KorQuADQuestion], n: int | None,

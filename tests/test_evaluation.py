@@ -310,13 +310,20 @@ def test_english_questions_over_korquad_paragraphs_take_their_answers_by_offsets
 
 @pytest.mark.skipif(not KORQUAD.is_file(), reason="KorQuAD 1.0 dev file not present")
 def test_the_english_korquad_questions_ask_only_tune_articles():
-    from bot.korquad import ENGLISH_QUESTIONS, load_english_questions, of_articles
-    from bot.qa.data import KORQUAD_TUNE
+    from bot.korquad import load_english_questions, of_articles
+    from bot.qa.data import KORQUAD_TUNE, KORQUAD_TUNE_EN
 
     documents, _ = load_korquad(KORQUAD)
-    questions = load_english_questions(ENGLISH_QUESTIONS, documents)
+    questions = load_english_questions(KORQUAD_TUNE_EN, documents)
     assert len(questions) >= 150 and of_articles(questions, KORQUAD_TUNE) == questions
     assert all(q.answers[0].strip() == q.answers[0] and q.answers[0] for q in questions)
+
+
+@pytest.mark.skipif(not KORQUAD.is_file(), reason="KorQuAD 1.0 dev file not present")
+def test_english_korquad_questions_are_not_asked_of_the_test_articles(capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["eval", "--korquad", str(KORQUAD), "--articles", "test", "--english"])
+    assert stopped.value.code != 0 and "--articles tune" in str(stopped.value.code)
 
 
 # --- the real bot over the bundled corpus ---------------------------------------------------

@@ -13,6 +13,12 @@ from pathlib import Path
 KORQUAD_TRAIN = range(0, 90)
 KORQUAD_TUNE = range(90, 100)
 KORQUAD_TEST = range(100, 140)
+# English questions this project wrote over the Korean paragraphs of KorQuAD's training articles
+# (``bot train-reader --korquad-english``) and of its tune articles (never trained on: English
+# reading of passages the reader has not seen; ``bot eval --korquad --english``). training/README.md.
+TRAINING = Path(__file__).resolve().parents[2] / "training"
+KORQUAD_EN = TRAINING / "korquad-train-questions-en.jsonl"
+KORQUAD_TUNE_EN = TRAINING / "korquad-tune-questions-en.jsonl"
 
 
 @dataclass(frozen=True)
@@ -73,13 +79,19 @@ def read_translated(path: str | Path, examples: list[Example], prefix: str = "")
 def read_written(path: str | Path, contexts: dict[str, str], language: str, prefix: str = "") -> list[Example]:
     """Questions this project wrote over passages it reads in place: a JSON-lines file of
     ``paragraph_id``, ``question`` and the answer as character offsets (``start``, ``end``) into
-    that passage, so that the file copies none of the passage's text."""
+    that passage, so that the file copies none of the passage's text. ``BadDocument`` names the
+    line whose passage is unknown or does not hold its offsets."""
+    from ..errors import BadDocument
+
     out = []
     for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):
         if not line.strip():
             continue
         row = json.loads(line)
-        context = contexts[row["paragraph_id"]]
+        context = contexts.get(row["paragraph_id"])
+        if context is None or not 0 <= row["start"] < row["end"] <= len(context):
+            raise BadDocument(f"{path}:{n}: no paragraph {row['paragraph_id']} holding "
+                              f"characters {row['start']}-{row['end']}")
         text = context[row["start"]:row["end"]]
         out.append(Example(qid=f"{prefix}{n}", question=row["question"], context=context,
                            answer_start=row["start"], answer_text=text, answers=(text,),

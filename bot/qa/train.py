@@ -25,8 +25,8 @@ import numpy as np
 
 from .. import metrics
 from ..model_build import sha256_file
-from .data import (KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, Example, Window, read_squad, read_translated,
-                   read_written, unanswerable, windows, without_answer)
+from .data import (KORQUAD_EN, KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, KORQUAD_TUNE_EN, TRAINING, Example,
+                   Window, read_squad, read_translated, read_written, unanswerable, windows, without_answer)
 from .reader import MAX_LENGTH, STRIDE, Reader, pad
 from .synthetic import enumerations, split_items
 
@@ -34,12 +34,7 @@ SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
 KORQUAD = SHARED / "korquad1" / "KorQuAD_v1.0_dev.json"
 MRC = SHARED / "mrc"
 # TyDi QA GoldP Korean train questions in English (training/README.md), over their Korean passages.
-TRANSLATED = Path(__file__).resolve().parents[2] / "training" / "tydi-ko-questions-en.jsonl"
-# English questions this project wrote over the Korean paragraphs of KorQuAD's training articles
-# (trained on) and of its tune articles (never trained on: English reading of unseen passages, and
-# `bot eval --korquad --english`); training/README.md.
-KORQUAD_EN = TRANSLATED.parent / "korquad-train-questions-en.jsonl"
-KORQUAD_TUNE_EN = TRANSLATED.parent / "korquad-tune-questions-en.jsonl"
+TRANSLATED = TRAINING / "tydi-ko-questions-en.jsonl"
 CROSS_DEV = 200  # of them held out, by this seed, as a check never trained on
 CROSS_DEV_SEED = 20261206
 # The fixed sample of test questions the model card reports and the tests reproduce.
