@@ -187,5 +187,3 @@ test_service_refusal_on_milvus = pytest.mark.slow(test_service.test_a_question_t
 test_service_english_on_milvus = pytest.mark.slow(test_service.test_english_question_finds_the_korean_passage)
 test_service_citations_on_milvus = pytest.mark.slow(test_service.test_every_citation_quotes_its_document_exactly)
 test_service_search_on_milvus = pytest.mark.slow(test_service.test_search_returns_distinct_passages_best_first)
-test_service_keyword_lead_on_milvus = pytest.mark.slow(
-    test_service.test_an_english_question_reads_the_passage_the_keyword_index_clearly_prefers)

@@ -24,19 +24,14 @@ from .query import Query, language_of
 _NOT_NAMES = frozenset(EN_STOP) | frozenset(LEXICON) | MONTHS_AND_DAYS
 # An English question with at most this many words besides a Korean name is about the name.
 NAME_QUESTION_WORDS = 2
-# An English question also reads the keyword index's best passage when its BM25 score is this many
-# times the best of any other document's.
-KEYWORD_LEAD = 1.5
 
 
 @dataclass(frozen=True)
 class Retrieved:
-    """The passages retrieved, best first, the keyword index's clear lead for an English question
-    (read too, wherever the fusion ranked it), the question's vector and, for an English question,
-    the Korean terms its words were translated to."""
+    """The passages retrieved, best first, the question's vector and, for an English question, the
+    Korean terms its words were translated to."""
 
     hits: tuple[Hit, ...]
-    lead: tuple[Hit, ...]
     vector: object  # numpy float32 vector of the question
     terms: tuple[str, ...] = ()
 
@@ -46,9 +41,8 @@ class Retrieved:
         return f"{question} ({' '.join(self.terms)})" if self.terms else question
 
     def to_read(self, n: int) -> list[Hit]:
-        """The first ``n`` passages and the lead passage if it is not among them."""
-        first = list(self.hits[:n])
-        return first + [h for h in self.lead if all(h.chunk.chunk_id != f.chunk.chunk_id for f in first)]
+        """The passages the reader reads: the first ``n``."""
+        return list(self.hits[:n])
 
 
 class Retrieval:
@@ -69,8 +63,7 @@ class Retrieval:
         hits = self.retriever.search(vector, lexical_text, k=k, mode=mode, filters=filters,
                                      dense_weight=self.dense_weight(text) if dense_weight is None else dense_weight,
                                      extra_terms=extra)
-        lead = self.keyword_lead(lexical_text, extra, filters) if terms and mode == "hybrid" else []
-        return Retrieved(tuple(hits), tuple(lead), vector, terms)
+        return Retrieved(tuple(hits), vector, terms)
 
     def dense_weight(self, question: str) -> float:
         """English questions lean on the dense side; one that is little more than a Korean name
@@ -122,16 +115,6 @@ class Retrieval:
                   for pair in with_bigrams(tokens(phrase)) if BIGRAM_JOIN in pair and known(pair)]
         extra += [p for p in lexicon_predicates(written) if known(p)]
         return tuple(dict.fromkeys((*terms, *extra)))
-
-    def keyword_lead(self, lexical_text: str, terms: tuple[str, ...], filters) -> list[Hit]:
-        """The keyword index's best passage when it leads every other document's by
-        ``KEYWORD_LEAD`` times its BM25 score (read even when the dense side ranks it out)."""
-        best = self.retriever.search(None, lexical_text, k=10, mode="lexical", filters=filters,
-                                     extra_terms=terms)
-        if not best:
-            return []
-        other = next((h.score for h in best if h.doc_id != best[0].doc_id), 0.0)
-        return best[:1] if best[0].score >= KEYWORD_LEAD * other else []
 
 
 def english_words(question: str) -> list[str]:
