@@ -152,7 +152,7 @@ class Bot:
         """The retrieve, read and decide stages as the product runs them: ``read_passages`` of the
         ``top_k`` retrieved passages read, the best span or a refusal at ``threshold``."""
         retrieved = self.retrieval(query, self.settings.top_k, filters, vector=vector)
-        return retrieved, self.read_and_decide(query, retrieved, retrieved.to_read(self.settings.read_passages),
+        return retrieved, self.read_and_decide(query, retrieved, list(retrieved.hits[:self.settings.read_passages]),
                                                threshold)
 
     def read_and_decide(self, query: Query, retrieved: Retrieved, passages: list[Hit], threshold: float) -> Decision:

@@ -40,10 +40,6 @@ class Retrieved:
         of its words after it, so that it can find them in the passage."""
         return f"{question} ({' '.join(self.terms)})" if self.terms else question
 
-    def to_read(self, n: int) -> list[Hit]:
-        """The passages the reader reads: the first ``n``."""
-        return list(self.hits[:n])
-
 
 class Retrieval:
     """Hybrid search for questions in Korean or English over one loaded index."""
