@@ -89,30 +89,6 @@ def test_a_passage_without_its_answer_keeps_the_topic_and_loses_every_sentence_w
     assert without_answer(Example("q3", "어디서?", short, short.index(answer), answer, (answer,), "p3", "ko")) is None
 
 
-def test_a_swapped_name_makes_an_unanswerable_question_over_the_same_passage():
-    import random
-
-    from bot.qa.data import names_in, swapped
-
-    context = ("광주광역시는 6일 오후 김대중컨벤션센터에서 지아이랩과 50번째 인공지능 기업 유치 업무협약을 체결했다. "
-               "지아이랩은 본사를 광주로 옮기고 연구소를 세울 계획이다.")
-    answer = "김대중컨벤션센터"
-    example = Example("q1", "지아이랩과의 협약식은 어디서 열렸나?", context, context.index(answer), answer, (answer,),
-                      "p1", "ko")
-    assert "지아이랩" in names_in(example)
-    pair = swapped(example, ["지아이랩", "카카오", "쿠팡"], random.Random(0))
-    assert pair.answer_start == -1 and pair.answers == () and pair.context == context
-    assert pair.question == "쿠팡과의 협약식은 어디서 열렸나?"
-    # The new name ends as the old one does, so the particle after it still fits (no 카카오과).
-    assert swapped(example, ["지아이랩", "카카오"], random.Random(0)) is None
-    english = Example("q2", "Where did Gwangju sign the agreement with Kakao?", "Kakao and Gwangju signed in Seoul.",
-                      28, "Seoul", ("Seoul",), "p2", "en")
-    assert names_in(english) == ("Gwangju", "Kakao")
-    assert swapped(english, ["Busan"], random.Random(0)).question.count("Busan") == 1
-    # A question that names nothing its passage holds makes no pair.
-    assert swapped(Example("q3", "협약식은 어디서 열렸나?", context, 0, "", (), "p3", "ko"), ["카카오"], random.Random(0)) is None
-
-
 def test_the_english_questions_ask_over_the_korean_passages_with_exact_answers():
     import re
 

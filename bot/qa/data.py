@@ -10,8 +10,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..language import EN_NAME, has_final_consonant
-
 KORQUAD_TRAIN = range(0, 90)
 KORQUAD_TUNE = range(90, 100)
 KORQUAD_TEST = range(100, 140)
@@ -120,38 +118,6 @@ def without_answer(example: Example, min_chars: int = 100) -> Example | None:
     if len(kept) < 2 or len(text) < min_chars or any(x and x in text for x in example.answers):
         return None
     return unanswerable(example, text, f"{example.passage_id}-without-answer")
-
-
-def names_in(example: Example) -> tuple[str, ...]:
-    """The proper names of the question that its passage contains: Kiwi's proper nouns (NNP) of a
-    Korean question, capitalised words after the first of an English one; two characters or more."""
-    if example.language == "ko":
-        from ..lexical import kiwi
-
-        found = [t.form for t in kiwi().tokenize(example.question) if t.tag == "NNP"]
-    else:
-        found = EN_NAME.findall(example.question)
-        found = found[1:] if example.question[:1].isupper() else found
-    return tuple(dict.fromkeys(n for n in found if len(n) >= 2 and n in example.context))
-
-
-def swapped(example: Example, names: list[str], rng) -> Example | None:
-    """The question with one of its passage's names replaced by another question's name that the
-    passage does not contain, over the same passage: unanswerable (SQuAD 2.0-style). None when
-    the question names nothing its passage holds."""
-    own = names_in(example)
-    if not own:
-        return None
-    name = rng.choice(own)
-    # a Korean name's particle follows its last syllable (이/가, 은/는): the new name ends alike
-    others = [n for n in names if n not in example.context and n not in example.question
-              and has_final_consonant(n) == has_final_consonant(name)]
-    if not others:
-        return None
-    other = rng.choice(others)
-    question = example.question.replace(name, other)
-    changed = Example(example.qid, question, example.context, -1, "", (), example.passage_id, example.language)
-    return unanswerable(changed, example.context, f"{example.passage_id}-swapped")
 
 
 @dataclass(frozen=True)
