@@ -116,3 +116,24 @@ def test_a_span_loses_a_bracket_or_quote_whose_partner_is_outside_it():
     # A pair inside the span stays: a title, a company's legal form.
     assert trim("《정의란 무엇인가》") == "《정의란 무엇인가》"
     assert trim("(주)지아이랩") == "(주)지아이랩"
+
+
+def test_the_span_shown_is_the_one_the_reader_s_likely_spans_agree_on_with_the_best_margin():
+    from bot.qa.reader import _least_risk_first
+
+    text = "협약 기업은 모두 32개사이며 헬스케어 분야가 8개사다."
+
+    def span(value: str, score: float) -> Span:
+        start = text.index(value)
+        return Span(0, start, start + len(value), value, score, score - 1.0)
+
+    long, short, wider = span("32개사이며 헬스케어 분야가 8개사", 5.0), span("32개사", 4.8), span("모두 32개사", 4.7)
+    weight = {(s.start, s.end): w for s, w in ((long, 1.0), (short, 0.8), (wider, 0.7))}
+    chosen = _least_risk_first([long, short, wider], weight)
+    # Two of the three likely spans are the count alone: it is shown, with the passage's best
+    # score and margin (whether to answer does not change), and the others follow.
+    assert [s.text for s in chosen] == ["32개사", long.text, "모두 32개사"]
+    assert (chosen[0].score, chosen[0].margin) == (5.0, 4.0)
+    assert text[chosen[0].start:chosen[0].end] == chosen[0].text
+    # When the best span is what they agree on, nothing moves.
+    assert _least_risk_first([short, wider, long], weight) == [short, wider, long]

@@ -7,6 +7,7 @@ the passage's no-answer score; the answer stage refuses below a threshold chosen
 """
 from __future__ import annotations
 
+import math
 import os
 import threading
 from dataclasses import dataclass
@@ -23,6 +24,9 @@ MAX_LENGTH = 256
 STRIDE = 96
 MAX_ANSWER_TOKENS = 30
 TOP_TOKENS = 20
+# The answer shown is chosen among this many best spans of a passage by expected char-F1
+# (minimum Bayes risk); 0: the best-scoring span.
+MBR_SPANS = 20
 _REQUIRED = ("config.json", "model.safetensors", "tokenizer.json")
 _SHARED: dict = {}
 _SHARED_LOCK = threading.Lock()
@@ -97,6 +101,7 @@ class Reader:
         return reader
 
     trim_particles = True  # a number's span takes its unit; trailing particles and endings are cut
+    mbr_spans = MBR_SPANS
 
     def read(self, question: str, passages: list[str], n_best: int = 3) -> list[Reading]:
         """Read every passage for the question in one batch."""
@@ -123,17 +128,26 @@ class Reader:
                     if score > found.get((a, b), -1e9):
                         found[(a, b)] = score
             spans = []
-            for (a, b), score in sorted(found.items(), key=lambda item: -item[1]):
+            weight: dict[tuple[int, int], float] = {}
+            ranked = sorted(found.items(), key=lambda item: -item[1])
+            top = ranked[0][1] if ranked else 0.0
+            for rank, ((a, b), score) in enumerate(ranked):
+                if rank >= max(n_best, self.mbr_spans) and len(spans) >= n_best:
+                    break
                 a, b = _trimmed(context, a, b)
                 a = _word_start(context, a, b)
                 if self.trim_particles:
                     b = a + _without_endings(context[a:_with_unit(context, a, b)])
-                if b <= a or any(s.start == a and s.end == b for s in spans):
+                if b <= a:
+                    continue
+                if rank < self.mbr_spans:
+                    weight[(a, b)] = weight.get((a, b), 0.0) + math.exp(score - top)
+                if any(s.start == a and s.end == b for s in spans):
                     continue
                 spans.append(Span(n, a, b, context[a:b], score, score - null))
-                if len(spans) == n_best:
-                    break
-            readings.append(Reading(tuple(spans), null))
+            if len(weight) > 1:
+                spans = _least_risk_first(spans, weight)
+            readings.append(Reading(tuple(spans[:n_best]), null))
         return readings
 
     def _logits(self, feats: list[Window], batch_size: int):
@@ -152,6 +166,25 @@ class Reader:
                     n = len(feats[i].input_ids)
                     starts[i], ends[i] = s[j, :n], e[j, :n]
         return starts, ends
+
+
+def _least_risk_first(spans: list[Span], weight: dict[tuple[int, int], float]) -> list[Span]:
+    """``spans`` with the one of least expected risk first: the highest expected character-F1
+    against the others, each weighted by its probability (``weight``, unnormalised). The first keeps
+    the passage's best score and margin: whether to answer is the best span's, which text is this."""
+    from ..metrics import char_counts, counts_f1
+
+    counts = {s: char_counts(s.text) for s in spans if (s.start, s.end) in weight}
+
+    def expected(span: Span) -> float:
+        return sum(weight[(o.start, o.end)] * counts_f1(counts[span], c) for o, c in counts.items())
+
+    chosen = max(counts, key=expected)
+    if chosen is spans[0]:
+        return spans
+    best = spans[0]
+    lead = Span(chosen.passage, chosen.start, chosen.end, chosen.text, best.score, best.margin)
+    return [lead, *(s for s in spans if s is not chosen)]
 
 
 def pad(sequences, pad_id: int) -> tuple[np.ndarray, np.ndarray]:

@@ -28,7 +28,7 @@ from ..model_build import sha256_file
 from .data import (KORQUAD_EN, KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, KORQUAD_TUNE_EN, TRAINING, Example,
                    Window, nouns_in, read_squad, read_translated, read_written, swapped, unanswerable, windows,
                    without_answer)
-from .reader import MAX_LENGTH, STRIDE, Reader, pad
+from .reader import MAX_LENGTH, MBR_SPANS, STRIDE, Reader, pad
 from .synthetic import enumerations, split_items
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data"
@@ -535,7 +535,10 @@ not its gold passage and do not contain its answer, labelled "no answer" (mined:
 The sets marked train were trained on{replayed}.
 Nothing from `eval/` or the bundled corpus was read.
 
-## Measured ({result['precision']}, the product's precision on this CPU)
+## Measured ({result['precision']}, as the product reads on a CPU {'with' if result['precision'] == 'bfloat16' else 'without'} native bfloat16)
+Read as the product reads: of each passage's {MBR_SPANS} best spans, the one with the highest expected
+character-F1 against the others (`MBR_SPANS` in `bot/qa/reader.py`).
+
 | what | questions | exact match | character-F1 |
 |---|---|---|---|
 | KorQuAD test articles 100-139, gold paragraph | {g['questions']:,} | {g['exact_match']:.4f} | {g['char_f1']:.4f} |
