@@ -170,7 +170,6 @@ def _train_reader(args) -> int:
                          max_examples=args.max_examples, lists=args.lists, max_minutes=args.max_minutes,
                          eval_limit=args.eval_limit, frozen_cache=args.frozen_cache,
                          storage=args.storage, own_negatives=args.own_negatives,
-                         swapped_negatives=args.swapped_negatives,
                          init=str(args.init) if args.init else None,
                          cross_lingual=args.cross_lingual, korquad_english=args.korquad_english,
                          replay=args.replay, bf16=native_bfloat16(),
@@ -244,8 +243,6 @@ def _parser() -> argparse.ArgumentParser:
                    help="how the trained matrices are saved: whole in float16, or as int8 differences from the base")
     p.add_argument("--own-negatives", type=float, default=0.0,
                    help="pairs of a question with its own passage without the answer's sentences, per question")
-    p.add_argument("--swapped-negatives", type=float, default=0.0,
-                   help="questions with a noun swapped for another question's, over their own passage, per question")
     p.add_argument("--init", type=Path, default=None, help="continue from this trained file")
     p.add_argument("--cross-lingual", action="store_true",
                    help="also train on English questions over Korean passages (training/)")

@@ -57,10 +57,6 @@ EN_DOCUMENT_FIELD_WORDS = frozenset({
     "wrote", "reported", "published", "filed", "authored", "by", "written", "news", "agency", "did",
     "whose", "byline"})
 
-# An English name: capitalised words in a row (Gwangju, Newcastle University).
-EN_NAME = re.compile(r"\b[A-Z][a-z]+(?:\s[A-Z][a-z]+)*\b")
-
-
 def has_final_consonant(word: str) -> bool:
     """Whether a word's last syllable, as read aloud, ends in a consonant (받침), which decides its
     particle (은/는, 이/가, 을/를, 으로/로). A final digit is read as Sino-Korean: 영, 일, 삼, 육, 칠, 팔 and

@@ -89,36 +89,6 @@ def test_a_passage_without_its_answer_keeps_the_topic_and_loses_every_sentence_w
     assert without_answer(Example("q3", "어디서?", short, short.index(answer), answer, (answer,), "p3", "ko")) is None
 
 
-def test_a_swapped_noun_makes_an_unanswerable_question_over_the_same_passage():
-    import random
-
-    from bot.qa.data import nouns_in, swapped
-
-    context = ("광주광역시는 6일 오후 김대중컨벤션센터에서 지아이랩과 50번째 인공지능 기업 유치 업무협약을 체결했다. "
-               "지아이랩은 주주 13명이 지분을 가진 회사로, 본사를 광주로 옮길 계획이다.")
-    answer = "13명"
-    example = Example("q1", "지아이랩의 주주는 몇 명인가?", context, context.index(answer), answer, (answer,), "p1", "ko")
-    assert set(nouns_in(example)) == {("지아이랩", "NNP"), ("주주", "NNG")}
-    # A name for a name, or what is asked about for another thing (shareholders -> employees).
-    pair = swapped(example, {"NNP": ["쿠팡"], "NNG": ["매출"]}, random.Random(0))
-    assert pair.answer_start == -1 and pair.answers == () and pair.context == context
-    assert pair.question == "쿠팡의 주주는 몇 명인가?"
-    # What is asked about for another thing (shareholders -> partners); the new noun ends as the
-    # old one does, so the particle after it still fits (no 직원는).
-    pair = swapped(example, {"NNG": ["직원", "고객", "협력사"]}, random.Random(1))
-    assert pair.question == "지아이랩의 협력사는 몇 명인가?" and pair.answers == ()
-    assert swapped(example, {"NNG": ["직원", "매출"]}, random.Random(0)) is None
-    # A noun the passage already holds is no swap (협약 is in it).
-    assert swapped(example, {"NNG": ["협약"], "NNP": ["광주광역시"]}, random.Random(0)) is None
-    english = Example("q2", "Where did Gwangju sign the agreement with Kakao?", "Kakao and Gwangju signed in Seoul.",
-                      28, "Seoul", ("Seoul",), "p2", "en")
-    assert nouns_in(english) == (("Gwangju", "name"), ("Kakao", "name"))
-    assert swapped(english, {"name": ["Busan"]}, random.Random(0)).question.count("Busan") == 1
-    # A question that shares no noun with its passage makes no pair.
-    assert swapped(Example("q3", "어디서 열렸나?", context, 0, "", (), "p3", "ko"), {"NNG": ["카카오"]},
-                   random.Random(0)) is None
-
-
 def test_the_english_questions_ask_over_the_korean_passages_with_exact_answers():
     import re
 

@@ -10,8 +10,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..language import EN_NAME, has_final_consonant
-
 KORQUAD_TRAIN = range(0, 90)
 KORQUAD_TUNE = range(90, 100)
 KORQUAD_TEST = range(100, 140)
@@ -120,44 +118,6 @@ def without_answer(example: Example, min_chars: int = 100) -> Example | None:
     if len(kept) < 2 or len(text) < min_chars or any(x and x in text for x in example.answers):
         return None
     return unanswerable(example, text, f"{example.passage_id}-without-answer")
-
-
-# Kiwi's tags of the nouns a swapped question may change: proper nouns (names) and common nouns
-# (what is asked about: 직원, 주주, 매출).
-SWAP_TAGS = ("NNP", "NNG")
-
-
-def nouns_in(example: Example) -> tuple[tuple[str, str], ...]:
-    """The nouns of the question that its passage contains, with their kind: Kiwi's proper and
-    common nouns of a Korean question, capitalised words after the first of an English one
-    ("name"); two characters or more."""
-    if example.language == "ko":
-        from ..lexical import kiwi
-
-        found = [(t.form, t.tag) for t in kiwi().tokenize(example.question) if t.tag in SWAP_TAGS]
-    else:
-        names = EN_NAME.findall(example.question)
-        found = [(n, "name") for n in (names[1:] if example.question[:1].isupper() else names)]
-    return tuple(dict.fromkeys((n, tag) for n, tag in found if len(n) >= 2 and n in example.context))
-
-
-def swapped(example: Example, nouns: dict[str, list[str]], rng) -> Example | None:
-    """The question with one of the nouns its passage holds replaced by another question's noun
-    of the same kind (``nouns``: kind -> nouns) that the passage does not contain, over the same
-    passage: unanswerable (SQuAD 2.0-style entity and relation swaps). None when the question
-    shares no noun with its passage or no replacement fits."""
-    own = list(nouns_in(example))
-    rng.shuffle(own)
-    for noun, kind in own:
-        # a Korean noun's particle follows its last syllable (이/가, 은/는): the new noun ends alike
-        others = [n for n in nouns.get(kind, ()) if n not in example.context and n not in example.question
-                  and has_final_consonant(n) == has_final_consonant(noun)]
-        if others:
-            question = example.question.replace(noun, rng.choice(others))
-            changed = Example(example.qid, question, example.context, -1, "", (), example.passage_id,
-                              example.language)
-            return unanswerable(changed, example.context, f"{example.passage_id}-swapped")
-    return None
 
 
 @dataclass(frozen=True)

@@ -26,8 +26,7 @@ import numpy as np
 from .. import metrics
 from ..model_build import sha256_file
 from .data import (KORQUAD_EN, KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, KORQUAD_TUNE_EN, TRAINING, Example,
-                   Window, nouns_in, read_squad, read_translated, read_written, swapped, unanswerable, windows,
-                   without_answer)
+                   Window, read_squad, read_translated, read_written, unanswerable, windows, without_answer)
 from .reader import MAX_LENGTH, MBR_SPANS, STRIDE, Reader, pad
 from .synthetic import enumerations, split_items
 
@@ -68,10 +67,6 @@ class TrainConfig:
     # questions also paired with their own passage without the sentences holding the answer
     # (``data.without_answer``), per answerable training question
     own_negatives: float = 0.0
-    # questions with one of the nouns their passage holds swapped for another question's noun of
-    # the same kind, over the same passage and labelled "no answer" (``data.swapped``), per
-    # answerable training question
-    swapped_negatives: float = 0.0
     init: str | None = None  # a trained file to continue from (else the base encoder)
     english: bool = True
     lists: int = 0  # synthetic enumeration questions trained on (bot/qa/synthetic.py)
@@ -304,14 +299,6 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
             if config.own_negatives:
                 own = [w for w in map(without_answer, chosen) if w is not None]
                 examples += rng.sample(own, min(len(own), round(config.own_negatives * len(chosen))))
-            if config.swapped_negatives:
-                pool: dict[str, set[str]] = {}
-                for e in chosen:
-                    for noun, kind in nouns_in(e):
-                        pool.setdefault(kind, set()).add(noun)
-                nouns = {kind: sorted(found) for kind, found in pool.items()}
-                swaps = [s for s in (swapped(e, nouns, rng) for e in chosen) if s is not None]
-                examples += rng.sample(swaps, min(len(swaps), round(config.swapped_negatives * len(chosen))))
     examples += training_lists(config, sets)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
     feats = windows(tokenizer, examples, MAX_LENGTH, STRIDE)
@@ -452,8 +439,6 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
         flags.append("--frozen-cache")
     if c.get("own_negatives"):
         flags.append(f"--own-negatives {c['own_negatives']:g}")
-    if c.get("swapped_negatives"):
-        flags.append(f"--swapped-negatives {c['swapped_negatives']:g}")
     if c.get("init"):
         flags.append(f"--init {c['init']}")
     if c.get("cross_lingual"):
@@ -492,9 +477,6 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
                            f"| {w['exact_match']:.4f} | {w['char_f1']:.4f} |\n")
     own_pairs = (f", and {c['own_negatives']:g} of its own passage without the sentences holding its answer"
                  if c.get("own_negatives") else "")
-    if c.get("swapped_negatives"):
-        own_pairs += (f", and {c['swapped_negatives']:g} of a question with one of its passage's nouns "
-                      "swapped for another question's, over the same passage")
     own_refused = (f" Its own passage without the sentences holding the answer ({o['unanswerable']} tune "
                    f"questions): {o['unanswerable_refused']:.1%} refused at this threshold." if o else "")
     text = f"""# Model card: the reader (`{file_name}`)
