@@ -97,18 +97,7 @@ def _joins(neighbour: str, edge: str) -> bool:
 
 def token_f1(prediction: str, gold: str) -> float:
     """SQuAD-style F1 over whitespace tokens of the normalised strings."""
-    return _f1(normalise_answer(prediction).split(), normalise_answer(gold).split())
-
-
-def _f1(predicted: list[str], expected: list[str]) -> float:
-    """F1 of the multiset overlap of two sequences of units (tokens or characters)."""
-    if not predicted or not expected:
-        return float(predicted == expected)
-    common = sum((Counter(predicted) & Counter(expected)).values())
-    if common == 0:
-        return 0.0
-    precision, recall = common / len(predicted), common / len(expected)
-    return 2 * precision * recall / (precision + recall)
+    return counts_f1(Counter(normalise_answer(prediction).split()), Counter(normalise_answer(gold).split()))
 
 
 def best_f1(prediction: str, answers: Iterable[str]) -> float:
@@ -128,7 +117,8 @@ def char_counts(text: str) -> Counter:
 
 
 def counts_f1(predicted: Counter, expected: Counter) -> float:
-    """F1 of the multiset overlap of two counted sequences (``char_counts``)."""
+    """F1 of the multiset overlap of two counted sequences of units (tokens, or characters:
+    ``char_counts``)."""
     if not predicted or not expected:
         return float(predicted == expected)
     common = sum((predicted & expected).values())

@@ -18,6 +18,7 @@ import numpy as np
 from ..embedding import resolve_precision
 from ..errors import ModelNotFound
 from ..language import BRACKET_PAIRS
+from ..metrics import char_counts, counts_f1
 from .data import Example, Window, windows
 
 MAX_LENGTH = 256
@@ -172,8 +173,6 @@ def _least_risk_first(spans: list[Span], weight: dict[tuple[int, int], float]) -
     """``spans`` with the one of least expected risk first: the highest expected character-F1
     against the others, each weighted by its probability (``weight``, unnormalised). The first keeps
     the passage's best score and margin: whether to answer is the best span's, which text is this."""
-    from ..metrics import char_counts, counts_f1
-
     counts = {s: char_counts(s.text) for s in spans if (s.start, s.end) in weight}
 
     def expected(span: Span) -> float:
