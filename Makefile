@@ -3,6 +3,7 @@ PY      := .venv/bin/python
 BOT     := .venv/bin/bot
 MODEL   := models/multilingual-e5-small
 READER  := models/reader
+READER_EN := models/reader-en
 PORT    ?= 8501
 API_PORT ?= 8000
 export HF_HUB_OFFLINE := 1
@@ -19,14 +20,15 @@ setup: .venv/.installed
 	$(PY) -m pip install --quiet -e ".[dev]"
 	touch $@
 
-model: setup $(MODEL)/.complete $(READER)/assembled.json
+model: setup $(MODEL)/.complete $(READER)/assembled.json $(READER_EN)/assembled.json
 
 $(MODEL)/.complete:
 	$(BOT) build-model
 	touch $@
 
 # The reader: the committed trained file (weights/) over the encoder, assembled in seconds.
-$(READER)/assembled.json: weights/reader.safetensors $(MODEL)/.complete
+# The English reader: a low-rank difference laid over that one (weights/reader-en.md).
+$(READER)/assembled.json $(READER_EN)/assembled.json: weights/reader.safetensors weights/reader-en.safetensors $(MODEL)/.complete
 	$(BOT) build-model
 
 index: setup model

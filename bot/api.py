@@ -211,6 +211,7 @@ def create_app(settings: Settings | None = None, bot=None) -> FastAPI:
                           **{key: manifest.get(key) for key in ("built_at", "corpus_fingerprint", "format_version",
                                                                 "chunk_size", "chunk_overlap", "bot_version")}},
                 "reader": {"precision": getattr(service.bot.reader, "precision", None),
+                           "english_reader": service.bot.reader_en is not service.bot.reader,
                            "threshold": settings.reader_threshold, "threshold_en": settings.reader_threshold_en},
                 "conversations": len(service.conversations)}
 

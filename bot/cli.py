@@ -14,6 +14,8 @@ from .settings import ROOT, Settings
 
 # The trained reader, committed: weights/README.md is its model card.
 READER_WEIGHTS = ROOT / "weights" / "reader.safetensors"
+# The English reader: a low-rank difference laid over the reader (weights/reader-en.md).
+READER_EN_WEIGHTS = ROOT / "weights" / "reader-en.safetensors"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -63,6 +65,11 @@ def _build_model(args) -> int:
     started = time.perf_counter()
     reader = build_reader(path, READER_WEIGHTS, settings.reader_dir, force=args.force)
     print(f"reader ready at {reader} ({time.perf_counter() - started:.1f} s)")
+    if settings.reader_en_dir is not None:
+        started = time.perf_counter()
+        reader = build_reader(path, READER_WEIGHTS, settings.reader_en_dir, force=args.force,
+                              layered=(READER_EN_WEIGHTS,))
+        print(f"English reader ready at {reader} ({time.perf_counter() - started:.1f} s)")
     return 0
 
 
@@ -186,6 +193,14 @@ def _train_reader(args) -> int:
     return 0
 
 
+def _pack_reader(args) -> int:
+    from .qa.assemble import save_layered
+
+    out = save_layered(_settings(args).model_dir, args.over, args.trained, args.rank, args.out)
+    print(f"{out}: {out.stat().st_size:,} bytes, rank {args.rank} over {args.over}")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bot", description="보도자료 Q&A: cited answers from press materials")
     sub = parser.add_subparsers(dest="command")
@@ -255,6 +270,14 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --init: save this share of the trained weights plus the rest of the --init file's")
     p.add_argument("--evaluate-only", action="store_true",
                    help="measure the trained file --out again and rewrite its figures and model card")
+
+    p = command("pack-reader", _pack_reader,
+                "save a trained reader as a low-rank difference laid over another (the English reader "
+                "over the Korean one)")
+    p.add_argument("trained", type=Path, help="the trained file to pack")
+    p.add_argument("--over", type=Path, default=READER_WEIGHTS, help="the file it is laid over")
+    p.add_argument("--rank", type=int, default=32)
+    p.add_argument("--out", type=Path, required=True)
 
     _register_optional(sub, command)
     return parser

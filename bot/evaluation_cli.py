@@ -211,7 +211,8 @@ def _eval_korquad(args, settings: Settings) -> int:
     if args.gold_paragraph:
         from .qa.reader import Reader
 
-        reader = Reader(settings.reader_dir, settings.reader_precision)
+        english = args.english and settings.reader_en_dir is not None
+        reader = Reader(settings.reader_en_dir if english else settings.reader_dir, settings.reader_precision)
         reader.trim_particles = not args.keep_particles
         result = run_gold(reader, chosen, documents)
         print(json.dumps(result) if args.json else

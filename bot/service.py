@@ -1,7 +1,8 @@
 """``Bot``: the one front door that the app, the CLI and the evaluation runner call.
 
 A question goes through the chain of stages in ``bot/qa``: query -> retrieve -> read -> decide ->
-compose, with the trained reader for Korean and English questions alike. A question about a
+compose, with the trained reader (an English question: the English reader, laid over the Korean
+one). A question about a
 document itself (its reporter, outlet, date) is answered from that document's byline and metadata
 (``about``). docs/decisions.md (sessions 21 and 23) has why the reader replaced the rules.
 """
@@ -31,24 +32,29 @@ REFUSAL = compose.REFUSAL
 class Bot:
     """A loaded model and index, shared by every caller (thread-safe)."""
 
-    def __init__(self, embedder: Embedder, data: IndexData, settings: Settings, reader: Reader):
+    def __init__(self, embedder: Embedder, data: IndexData, settings: Settings, reader: Reader,
+                 reader_en: Reader | None = None):
         self.settings = settings
         self.embedder = embedder
         self.reader = reader
+        self.reader_en = reader_en or reader
         self._lock = threading.RLock()
         self._install(data)
 
     @classmethod
     def load(cls, index_dir: str | Path | None = None, settings: Settings | None = None,
-             embedder: Embedder | None = None, reader: Reader | None = None) -> "Bot":
-        """Load the embedding model, the reader and the index once; refuses an incompatible index."""
+             embedder: Embedder | None = None, reader: Reader | None = None,
+             reader_en: Reader | None = None) -> "Bot":
+        """Load the embedding model, the readers and the index once; refuses an incompatible index."""
         settings = settings or Settings.from_env()
         if index_dir is not None:
             settings = settings.with_(index_dir=Path(index_dir))
         embedder = embedder or Embedder(settings.model_dir, settings.embed_precision)
         data = load_index(settings.index_dir, model_fingerprint(embedder.model_dir))
         reader = reader or Reader.shared(settings.reader_dir, settings.reader_precision)
-        return cls(embedder, data, settings, reader)
+        if reader_en is None and settings.reader_en_dir is not None:
+            reader_en = Reader.shared(settings.reader_en_dir, settings.reader_precision)
+        return cls(embedder, data, settings, reader, reader_en)
 
     def _install(self, data: IndexData) -> None:
         if self.settings.index_backend == "milvus":
@@ -157,7 +163,8 @@ class Bot:
 
     def read_and_decide(self, query: Query, retrieved: Retrieved, passages: list[Hit], threshold: float) -> Decision:
         """The read and decide stages: the reader over ``passages``, its best span or a refusal."""
-        readings = self.reader.read(retrieved.reader_question(query.reading), [h.chunk.text for h in passages])
+        reader = self.reader_en if query.language == "en" else self.reader
+        readings = reader.read(retrieved.reader_question(query.reading), [h.chunk.text for h in passages])
         return decide(query, passages, readings, threshold, self._years_of, self.settings.reader_rank_prior)
 
     def _about_document(self, query: Query, query_vector, history) -> Answer | None:

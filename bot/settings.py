@@ -49,15 +49,19 @@ class Settings:
     # on the KorQuAD tune articles as the product reads, read_passages at a time
     # (`bot eval --korquad --articles tune --choose-threshold`; docs/decisions.md, sessions 20 and 22).
     reader_dir: Path = ROOT / "models" / "reader"
+    # English questions are read by the English reader: the Korean one continued on English
+    # questions over Korean passages, assembled over it by `make model` (docs/decisions.md,
+    # session 28). Unset (BOT_READER_EN_DIR=none), English questions go to the Korean reader.
+    reader_en_dir: Path | None = ROOT / "models" / "reader-en"
     # auto (as embed_precision), float32 or bfloat16 (int8 dynamic quantisation was measured and
     # rejected: docs/benchmarks.md)
     reader_precision: str = "auto"
     read_passages: int = 3
     reader_threshold: float = 7.0
-    # The same for an English question: the value that answers most English development questions
-    # right while refusing 90 % of the unanswerable ones (`bot eval --choose-threshold`;
-    # docs/decisions.md, sessions 21 and 22).
-    reader_threshold_en: float = 6.0
+    # The same for an English question (the English reader's margin): the value that answers most
+    # English development questions right while refusing 90 % of the unanswerable ones
+    # (`bot eval --choose-threshold`; docs/decisions.md, sessions 21, 22 and 28).
+    reader_threshold_en: float = 8.0
     # The span that answers: its margin less this for each place its passage stands below the
     # first retrieved, chosen on the KorQuAD tune articles (docs/benchmarks.md, session 18).
     reader_rank_prior: float = 1.5
@@ -153,9 +157,9 @@ class Settings:
                 continue
             values[f.name] = _parse(f.name, f.type, raw)
         values.update({k: v for k, v in overrides.items() if v is not None})
-        for key in ("model_dir", "index_dir", "corpus_dir", "reader_dir"):
+        for key in ("model_dir", "index_dir", "corpus_dir", "reader_dir", "reader_en_dir"):
             if key in values:
-                values[key] = Path(values[key])
+                values[key] = None if str(values[key]).lower() == "none" else Path(values[key])
         return cls(**values)
 
     def with_(self, **changes) -> "Settings":

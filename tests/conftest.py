@@ -30,10 +30,19 @@ def reader_dir(model_dir) -> Path:
 
 
 @pytest.fixture(scope="session")
-def settings(model_dir, reader_dir):
+def reader_en_dir(model_dir, reader_dir) -> Path:
+    """The English reader assembled over the reader (as `make model` does)."""
+    from bot.cli import READER_EN_WEIGHTS, READER_WEIGHTS
+    from bot.qa.assemble import build_reader
+
+    return build_reader(model_dir, READER_WEIGHTS, ROOT / "models" / "reader-en", layered=(READER_EN_WEIGHTS,))
+
+
+@pytest.fixture(scope="session")
+def settings(model_dir, reader_dir, reader_en_dir):
     from bot.settings import Settings
 
-    return Settings(model_dir=model_dir, reader_dir=reader_dir)
+    return Settings(model_dir=model_dir, reader_dir=reader_dir, reader_en_dir=reader_en_dir)
 
 
 @pytest.fixture(scope="session")
@@ -42,6 +51,14 @@ def reader(settings):
     from bot.qa.reader import Reader
 
     return Reader.shared(settings.reader_dir, settings.reader_precision)
+
+
+@pytest.fixture(scope="session")
+def reader_en(settings):
+    """The English reader as the product loads it, loaded once per test session."""
+    from bot.qa.reader import Reader
+
+    return Reader.shared(settings.reader_en_dir, settings.reader_precision)
 
 
 @pytest.fixture(scope="session")

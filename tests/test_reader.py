@@ -8,6 +8,8 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 WEIGHTS = ROOT / "weights" / "reader.safetensors"
 CARD = json.loads((ROOT / "weights" / "reader.json").read_text(encoding="utf-8"))
+WEIGHTS_EN = ROOT / "weights" / "reader-en.safetensors"
+CARD_EN = json.loads((ROOT / "weights" / "reader-en.json").read_text(encoding="utf-8"))
 KORQUAD = ROOT.parent / "shared" / "data" / "korquad1" / "KorQuAD_v1.0_dev.json"
 
 SIGNING = "광주광역시는 6일 오후 김대중컨벤션센터에서 ㈜지아이랩과 인공지능 산업 육성을 위한 업무협약을 체결했다."
@@ -24,6 +26,60 @@ def test_the_committed_file_is_the_one_the_model_card_describes():
     assert WEIGHTS.stat().st_size == CARD["bytes"] < 30 * 1024 * 1024
     card = (ROOT / "weights" / "README.md").read_text(encoding="utf-8")
     assert CARD["sha256"] in card
+
+
+def test_the_english_file_is_the_one_its_card_describes_laid_over_the_committed_reader():
+    from safetensors import safe_open
+
+    from bot.qa.train import sha256
+
+    assert sha256(WEIGHTS_EN) == CARD_EN["sha256"]
+    assert WEIGHTS_EN.stat().st_size == CARD_EN["bytes"]
+    assert WEIGHTS.stat().st_size + WEIGHTS_EN.stat().st_size < 30 * 1024 * 1024
+    assert CARD_EN["sha256"] in (ROOT / "weights" / "reader-en.md").read_text(encoding="utf-8")
+    with safe_open(str(WEIGHTS_EN), framework="pt") as handle:
+        assert handle.metadata()["over"] == CARD["sha256"] == CARD_EN["over_sha256"]
+
+
+def test_a_layered_file_refuses_to_be_laid_over_anything_but_its_own_base(model_dir):
+    from bot.qa.assemble import assemble_model
+
+    with pytest.raises(ValueError, match="made over"):
+        assemble_model(model_dir, WEIGHTS_EN)
+
+
+def test_a_low_rank_difference_restores_a_low_rank_change_and_leaves_out_what_did_not_change():
+    import torch
+
+    from bot.qa.assemble import low_rank_difference
+
+    generator = torch.Generator().manual_seed(0)
+    over = {"bert.encoder.layer.0.attention.self.query.weight": torch.randn(16, 12, generator=generator),
+            "bert.encoder.layer.0.attention.self.query.bias": torch.zeros(16),
+            "bert.embeddings.word_embeddings.weight": torch.randn(30, 12, generator=generator)}
+    change = torch.randn(16, 2, generator=generator) @ torch.randn(2, 12, generator=generator)
+    trained = dict(over)
+    trained["bert.encoder.layer.0.attention.self.query.weight"] = over["bert.encoder.layer.0.attention.self.query.weight"] + change
+    trained["bert.encoder.layer.0.attention.self.query.bias"] = torch.ones(16)
+    name = "bert.encoder.layer.0.attention.self.query.weight"
+    packed = low_rank_difference(trained, over, rank=2)
+    assert set(packed) == {name + ".lora_A", name + ".lora_B", "bert.encoder.layer.0.attention.self.query.bias"}
+    restored = packed[name + ".lora_B"].float() @ packed[name + ".lora_A"].float()
+    assert torch.allclose(restored, change, atol=2e-2)
+    one = low_rank_difference(trained, over, rank=1)
+    assert not torch.allclose(one[name + ".lora_B"].float() @ one[name + ".lora_A"].float(), change, atol=2e-2)
+
+
+@pytest.mark.slow
+def test_the_english_reader_reproduces_its_card_on_english_questions_over_korean_paragraphs(reader_en):
+    from bot.qa.data import KORQUAD_TUNE, KORQUAD_TUNE_EN, read_squad, read_written
+    from bot.qa.train import gold_scores
+
+    contexts = {e.passage_id: e.context for e in read_squad(KORQUAD, "ko", KORQUAD_TUNE, "korquad-")}
+    questions = read_written(KORQUAD_TUNE_EN, contexts, "en", "korquad-tune-en-")
+    assert len(questions) == 239
+    measured = gold_scores(reader_en, questions)
+    assert measured["char_f1"] == pytest.approx(CARD_EN["korquad_tune_en_gold"]["char_f1"], abs=0.01)
 
 
 @pytest.mark.slow
@@ -106,7 +162,9 @@ def test_a_korean_question_gets_the_span_with_exact_offsets(reader):
 
 
 @pytest.mark.slow
-def test_an_english_question_over_a_korean_passage_gets_its_span(reader):
+@pytest.mark.parametrize("which", ["reader", "reader_en"])
+def test_an_english_question_over_a_korean_passage_gets_its_span(which, request):
+    reader = request.getfixturevalue(which)
     span = reader.read("How many companies in the big data field joined the agreement?", [SEED_PASSAGE])[0].best
     assert span is not None and span.text == "28"
     span = reader.read("Which company signed the agreement with Gwangju?", [SIGNING])[0].best
