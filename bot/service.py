@@ -54,6 +54,7 @@ class Bot:
         reader = reader or Reader.shared(settings.reader_dir, settings.reader_precision)
         if reader_en is None and settings.reader_en_dir is not None:
             reader_en = Reader.shared(settings.reader_en_dir, settings.reader_precision)
+            reader_en.share_embeddings(reader)
         return cls(embedder, data, settings, reader, reader_en)
 
     def _install(self, data: IndexData) -> None:

@@ -231,3 +231,12 @@ def test_an_english_follow_up_that_points_back_is_answered_from_the_same_release
     answer = reader_bot.ask("How many people have these companies hired?", history=history)
     assert not answer.refused and answer.text == "100여 명"
     assert answer.citations[0].doc_id == "gwangju-gilab-mou-2020-11"
+
+
+@pytest.mark.slow
+def test_the_two_readers_of_a_bot_hold_one_copy_of_the_word_embeddings(corpus_bot):
+    # Both were trained with the base's word embeddings frozen: the English reader uses the
+    # reader's tensor instead of a second copy (most of a reader's memory).
+    assert corpus_bot.reader_en is not corpus_bot.reader
+    assert corpus_bot.reader_en.model.get_input_embeddings().weight is \
+        corpus_bot.reader.model.get_input_embeddings().weight

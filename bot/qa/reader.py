@@ -101,6 +101,17 @@ class Reader:
         reader.model_dir, reader.precision, reader._lock = None, precision, threading.Lock()
         return reader
 
+    def share_embeddings(self, other: "Reader") -> None:
+        """Use ``other``'s word embeddings where they are the same tensor's values: readers trained
+        from one base with the word embeddings frozen then hold one copy (most of a reader's memory)
+        instead of two."""
+        torch = self._torch
+        mine = self.model.get_input_embeddings()
+        theirs = other.model.get_input_embeddings()
+        if (mine.weight is not theirs.weight and mine.weight.shape == theirs.weight.shape
+                and mine.weight.dtype == theirs.weight.dtype and torch.equal(mine.weight, theirs.weight)):
+            mine.weight = theirs.weight
+
     trim_particles = True  # a number's span takes its unit; trailing particles and endings are cut
     mbr_spans = MBR_SPANS
 
