@@ -28,6 +28,7 @@ from typing import Any, Callable
 from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
+from fastapi_offline import FastAPIOffline
 
 from . import __version__, kakao, uploads, validation
 from .api_errors import UPLOAD_PATH, ApiError, BodyLimit, install_error_handlers
@@ -188,9 +189,12 @@ def create_app(settings: Settings | None = None, bot=None) -> FastAPI:
         yield
         service.executor.shutdown(wait=False, cancel_futures=True)
 
-    app = FastAPI(title="보도자료 Q&A API", version=__version__, lifespan=lifespan, redirect_slashes=False,
-                  description="Cited answers from Korean press releases. Errors are "
-                              '`{"error": {"code", "message"}}`.')
+    # The documentation pages load Swagger UI and ReDoc from the installed package, not a CDN: a
+    # press office's intranet or kiosk network may reach no outside host.
+    app = FastAPIOffline(title="보도자료 Q&A API", version=__version__, lifespan=lifespan,
+                         redirect_slashes=False, static_url="/docs-assets",
+                         description="Cited answers from Korean press releases. Errors are "
+                                     '`{"error": {"code", "message"}}`.')
     app.state.service = service
     install_error_handlers(app)
     app.add_middleware(BodyLimit)

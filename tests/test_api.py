@@ -2,6 +2,7 @@
 a free 127.0.0.1 port, over a small index of real documents from corpus/, called over HTTP."""
 import json
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -255,9 +256,16 @@ def test_staff_upload_and_remove_need_the_token(api):
     assert_error(call(api, "DELETE", doc_path, headers=staff, client="10.6.0.1"), 404, "document_not_found")
 
 
-def test_docs_serve_the_openapi_page(api):
+def test_docs_serve_the_openapi_page_with_nothing_from_another_host(api):
     status, headers, page = call(api, "GET", "/docs")
     assert status == 200 and "swagger-ui" in page and "/openapi.json" in page
+    # an intranet kiosk reaches no CDN: every script and style comes from this server
+    assert not re.findall(r"(?:src|href)=[\"']https?://", page), page
+    for asset in re.findall(r"[\"'](/docs-assets/[^\"']+)[\"']", page):
+        assert urllib.request.urlopen(api + asset, timeout=10).status == 200, asset
+    assert "/docs-assets/swagger-ui-bundle.js" in page
+    status, _, redoc = call(api, "GET", "/redoc")
+    assert status == 200 and "/docs-assets/redoc.standalone.js" in redoc and "fonts.googleapis" not in redoc
     status, _, schema = call(api, "GET", "/openapi.json")
     assert status == 200 and schema["openapi"].startswith("3.")
     for path in ("/v1/ask", "/v1/search", "/v1/documents/{doc_id}", "/healthz", "/kakao/skill"):
