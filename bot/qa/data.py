@@ -19,6 +19,9 @@ KORQUAD_TEST = range(100, 140)
 TRAINING = Path(__file__).resolve().parents[2] / "training"
 KORQUAD_EN = TRAINING / "korquad-train-questions-en.jsonl"
 KORQUAD_TUNE_EN = TRAINING / "korquad-tune-questions-en.jsonl"
+# More of them over the training paragraphs the first file does not use, with questions on a
+# paragraph's topic that it does not answer (``bot train-reader --korquad-english-more``).
+KORQUAD_EN_MORE = TRAINING / "korquad-more-questions-en.jsonl"
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,9 @@ def read_translated(path: str | Path, examples: list[Example], prefix: str = "")
 def read_written(path: str | Path, contexts: dict[str, str], language: str, prefix: str = "") -> list[Example]:
     """Questions this project wrote over passages it reads in place: a JSON-lines file of
     ``paragraph_id``, ``question`` and the answer as character offsets (``start``, ``end``) into
-    that passage, so that the file copies none of the passage's text. ``BadDocument`` names the
-    line whose passage is unknown or does not hold its offsets."""
+    that passage, so that the file copies none of the passage's text. A row whose ``start`` and
+    ``end`` are null asks what its passage does not say: an unanswerable pair. ``BadDocument``
+    names the line whose passage is unknown or does not hold its offsets."""
     from ..errors import BadDocument
 
     out = []
@@ -89,7 +93,12 @@ def read_written(path: str | Path, contexts: dict[str, str], language: str, pref
             continue
         row = json.loads(line)
         context = contexts.get(row["paragraph_id"])
-        if context is None or not 0 <= row["start"] < row["end"] <= len(context):
+        if context is not None and row["start"] is None and row["end"] is None:
+            out.append(Example(qid=f"{prefix}{n}", question=row["question"], context=context,
+                               answer_start=-1, answer_text="", answers=(),
+                               passage_id=row["paragraph_id"], language=language))
+            continue
+        if context is None or row["start"] is None or not 0 <= row["start"] < row["end"] <= len(context):
             raise BadDocument(f"{path}:{n}: no paragraph {row['paragraph_id']} holding "
                               f"characters {row['start']}-{row['end']}")
         text = context[row["start"]:row["end"]]

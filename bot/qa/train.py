@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import metrics
 from ..model_build import sha256_file
-from .data import (KORQUAD_EN, KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, KORQUAD_TUNE_EN, TRAINING, Example,
+from .data import (KORQUAD_EN, KORQUAD_EN_MORE, KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, KORQUAD_TUNE_EN, TRAINING, Example,
                    Window, read_squad, read_translated, read_written, unanswerable, windows, without_answer)
 from .reader import MAX_LENGTH, MBR_SPANS, STRIDE, Reader, pad
 from .synthetic import enumerations, split_items
@@ -41,7 +41,7 @@ CROSS_DEV_SEED = 20261206
 CARD_SAMPLE = 200
 CARD_SEED = 20261204
 # The English-over-Korean sets trained on whole (the others at --replay).
-CROSS_LINGUAL = ("tydi_ko_en", "korquad_en")
+CROSS_LINGUAL = ("tydi_ko_en", "korquad_en", "korquad_en_more")
 # Sets whose mined unanswerable pairs choose a threshold and are never trained on.
 HELD_OUT_NEGATIVES = ("korquad_tune", "tydi_en_dev")
 # Synthetic enumerations (bot/qa/synthetic.py): their items are split once, by this seed, into
@@ -84,6 +84,9 @@ class TrainConfig:
     # with cross_lingual: the project's English questions over KorQuAD training paragraphs
     # (``KORQUAD_EN``) trained on too, all of them
     korquad_english: bool = False
+    # with korquad_english: also ``KORQUAD_EN_MORE``, its answerable questions and those their
+    # passage does not answer, all of them
+    korquad_english_more: bool = False
     # the share of every other training set (and of its unanswerable pairs) trained on: below 1
     # when continuing from ``init``, so that what it learnt is replayed, not relearnt
     replay: float = 1.0
@@ -112,6 +115,10 @@ def load_sets(english: bool = True) -> dict[str, list[Example]]:
     contexts = {e.passage_id: e.context for e in sets["korquad_train"] + sets["korquad_tune"]}
     if KORQUAD_EN.is_file():
         sets["korquad_en"] = read_written(KORQUAD_EN, contexts, "en", "korquad-en-")
+    if KORQUAD_EN_MORE.is_file():
+        more = read_written(KORQUAD_EN_MORE, contexts, "en", "korquad-en-more-")
+        sets["korquad_en_more"] = [e for e in more if e.answer_start >= 0]
+        sets["korquad_en_more_unanswerable"] = [e for e in more if e.answer_start < 0]
     if KORQUAD_TUNE_EN.is_file():
         sets["korquad_tune_en"] = read_written(KORQUAD_TUNE_EN, contexts, "en", "korquad-tune-en-")
     _, dev_items = split_items(LISTS_SPLIT_SEED)
@@ -282,6 +289,10 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
             if "korquad_en" not in sets:
                 raise FileNotFoundError(f"--korquad-english needs {KORQUAD_EN}")
             train_sets.append("korquad_en")
+        if config.korquad_english_more:
+            if not config.korquad_english or "korquad_en_more" not in sets:
+                raise FileNotFoundError(f"--korquad-english-more needs --korquad-english and {KORQUAD_EN_MORE}")
+            train_sets.append("korquad_en_more")
     rng = random.Random(config.seed)
     examples: list[Example] = []
     negatives_of: dict[str, list[Example]] = {}
@@ -299,6 +310,8 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
             if config.own_negatives:
                 own = [w for w in map(without_answer, chosen) if w is not None]
                 examples += rng.sample(own, min(len(own), round(config.own_negatives * len(chosen))))
+    if config.korquad_english_more:
+        examples += sets["korquad_en_more_unanswerable"]
     examples += training_lists(config, sets)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
     feats = windows(tokenizer, examples, MAX_LENGTH, STRIDE)
@@ -445,6 +458,8 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
         flags.append("--cross-lingual")
     if c.get("korquad_english"):
         flags.append("--korquad-english")
+    if c.get("korquad_english_more"):
+        flags.append("--korquad-english-more")
     if c.get("replay", 1.0) < 1:
         flags.append(f"--replay {c['replay']:g}")
     if c.get("average", 1.0) < 1:
@@ -464,6 +479,10 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
         cross_rows += (f"| English questions written by this project over KorQuAD paragraphs of articles 0-89 "
                        f"(`training/`; answers as offsets) | {result['data']['korquad_en']:,} | train "
                        "| the questions: this project; the passages: as KorQuAD |\n")
+    if c.get("korquad_english_more"):
+        cross_rows += (f"| more of them over other paragraphs of articles 0-89 (`training/`), and questions on a "
+                       f"paragraph's topic that it does not answer | {result['data']['korquad_en_more']:,} + "
+                       f"{result['data']['korquad_en_more_unanswerable']:,} unanswerable | train | as above |\n")
     if result["data"].get("korquad_tune_en"):
         cross_rows += (f"| the same kind over articles 90-99 (`training/`) | {result['data']['korquad_tune_en']:,} "
                        "| English-over-Korean check on passages never trained on | as above |\n")
