@@ -118,6 +118,17 @@ def test_written_questions_may_ask_what_their_passage_does_not_say(tmp_path):
         read_written(path, {"p": context}, "en")
 
 
+def test_the_written_english_training_questions_stay_in_the_training_articles():
+    from bot.qa.data import KORQUAD_EN, KORQUAD_EN_MORE, KORQUAD_TRAIN, read_squad, read_written
+
+    contexts = {e.passage_id: e.context for e in read_squad(KORQUAD, "ko", KORQUAD_TRAIN, "korquad-")}
+    for path in (KORQUAD_EN, KORQUAD_EN_MORE):
+        questions = read_written(path, contexts, "en")  # BadDocument for a paragraph outside 0-89
+        assert all(a not in e.question for e in questions for a in e.answers)
+    more = read_written(KORQUAD_EN_MORE, contexts, "en")
+    assert sum(e.answer_start < 0 for e in more) == len({e.passage_id for e in more})
+
+
 def test_a_recall_bound_threshold_answers_most_while_refusing_enough():
     from bot.qa.train import threshold_for_recall
 
