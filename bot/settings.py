@@ -60,8 +60,8 @@ class Settings:
     reader_threshold: float = 7.0
     # The same for an English question (the English reader's margin): the value that answers most
     # English development questions right while refusing 90 % of the unanswerable ones
-    # (`bot eval --choose-threshold`; docs/decisions.md, sessions 21, 22 and 28).
-    reader_threshold_en: float = 8.0
+    # (`bot eval --choose-threshold`; docs/decisions.md, sessions 21, 22, 28 and 30).
+    reader_threshold_en: float = 7.75
     # The span that answers: its margin less this for each place its passage stands below the
     # first retrieved, chosen on the KorQuAD tune articles (docs/benchmarks.md, session 18).
     reader_rank_prior: float = 1.5

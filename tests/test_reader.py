@@ -79,7 +79,9 @@ def test_the_english_reader_reproduces_its_card_on_english_questions_over_korean
     questions = read_written(KORQUAD_TUNE_EN, contexts, "en", "korquad-tune-en-")
     assert len(questions) == 239
     measured = gold_scores(reader_en, questions)
-    assert measured["char_f1"] == pytest.approx(CARD_EN["korquad_tune_en_gold"]["char_f1"], abs=0.01)
+    # The card gives float32 figures and, under "bfloat16", those of a CPU that reads in bfloat16.
+    card = CARD_EN["bfloat16"] if reader_en.precision == "bfloat16" else CARD_EN
+    assert measured["char_f1"] == pytest.approx(card["korquad_tune_en_gold"]["char_f1"], abs=0.01)
 
 
 @pytest.mark.slow
