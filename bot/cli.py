@@ -180,6 +180,7 @@ def _train_reader(args) -> int:
                          init=str(args.init) if args.init else None,
                          cross_lingual=args.cross_lingual, korquad_english=args.korquad_english,
                          korquad_english_more=args.korquad_english_more,
+                         tydi_english_more=args.tydi_english_more,
                          replay=args.replay, bf16=native_bfloat16(),
                          average=args.average)
     embedder = Embedder(settings.model_dir, settings.embed_precision)
@@ -268,6 +269,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--korquad-english-more", action="store_true",
                    help="with --korquad-english: also training/korquad-more-questions-en.jsonl, more such "
                         "questions and questions their paragraph does not answer")
+    p.add_argument("--tydi-english-more", action="store_true",
+                   help="with --cross-lingual: also training/tydi-ko-more-questions-en.jsonl, English questions "
+                        "over TyDi QA Korean passages and questions their passage does not answer")
     p.add_argument("--replay", type=float, default=1.0,
                    help="share of the other training sets trained on (below 1 when continuing)")
     p.add_argument("--average", type=float, default=1.0,

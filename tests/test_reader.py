@@ -131,6 +131,18 @@ def test_the_written_english_training_questions_stay_in_the_training_articles():
     assert sum(e.answer_start < 0 for e in more) == len({e.passage_id for e in more})
 
 
+def test_the_written_tydi_questions_leave_the_held_out_translated_passages_alone():
+    from bot.qa.data import TYDI_EN_MORE, read_written
+    from bot.qa.train import load_sets
+
+    sets = load_sets(english=False)
+    held_out = {e.passage_id for e in sets["tydi_ko_en_dev"]}
+    contexts = {e.passage_id: e.context for e in sets["tydi_ko"] if e.passage_id not in held_out}
+    questions = read_written(TYDI_EN_MORE, contexts, "en")  # BadDocument for a held-out passage
+    assert len({e.passage_id for e in questions}) >= 900
+    assert all(a not in e.question for e in questions for a in e.answers)
+
+
 def test_a_recall_bound_threshold_answers_most_while_refusing_enough():
     from bot.qa.train import threshold_for_recall
 

@@ -22,6 +22,8 @@ KORQUAD_TUNE_EN = TRAINING / "korquad-tune-questions-en.jsonl"
 # More of them over the training paragraphs the first file does not use, with questions on a
 # paragraph's topic that it does not answer (``bot train-reader --korquad-english-more``).
 KORQUAD_EN_MORE = TRAINING / "korquad-more-questions-en.jsonl"
+# The same kind over TyDi QA GoldP Korean train passages (``bot train-reader --tydi-english-more``).
+TYDI_EN_MORE = TRAINING / "tydi-ko-more-questions-en.jsonl"
 
 
 @dataclass(frozen=True)

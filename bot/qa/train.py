@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import metrics
 from ..model_build import sha256_file
-from .data import (KORQUAD_EN, KORQUAD_EN_MORE, KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, KORQUAD_TUNE_EN, TRAINING, Example,
+from .data import (KORQUAD_EN, KORQUAD_EN_MORE, KORQUAD_TEST, TYDI_EN_MORE, KORQUAD_TRAIN, KORQUAD_TUNE, KORQUAD_TUNE_EN, TRAINING, Example,
                    Window, read_squad, read_translated, read_written, unanswerable, windows, without_answer)
 from .reader import MAX_LENGTH, MBR_SPANS, STRIDE, Reader, pad
 from .synthetic import enumerations, split_items
@@ -41,7 +41,7 @@ CROSS_DEV_SEED = 20261206
 CARD_SAMPLE = 200
 CARD_SEED = 20261204
 # The English-over-Korean sets trained on whole (the others at --replay).
-CROSS_LINGUAL = ("tydi_ko_en", "korquad_en", "korquad_en_more")
+CROSS_LINGUAL = ("tydi_ko_en", "korquad_en", "korquad_en_more", "tydi_en_more")
 # Sets whose mined unanswerable pairs choose a threshold and are never trained on.
 HELD_OUT_NEGATIVES = ("korquad_tune", "tydi_en_dev")
 # Synthetic enumerations (bot/qa/synthetic.py): their items are split once, by this seed, into
@@ -87,6 +87,8 @@ class TrainConfig:
     # with korquad_english: also ``KORQUAD_EN_MORE``, its answerable questions and those their
     # passage does not answer, all of them
     korquad_english_more: bool = False
+    # with cross_lingual: ``TYDI_EN_MORE`` too (English questions over TyDi QA Korean passages)
+    tydi_english_more: bool = False
     # the share of every other training set (and of its unanswerable pairs) trained on: below 1
     # when continuing from ``init``, so that what it learnt is replayed, not relearnt
     replay: float = 1.0
@@ -119,6 +121,10 @@ def load_sets(english: bool = True) -> dict[str, list[Example]]:
         more = read_written(KORQUAD_EN_MORE, contexts, "en", "korquad-en-more-")
         sets["korquad_en_more"] = [e for e in more if e.answer_start >= 0]
         sets["korquad_en_more_unanswerable"] = [e for e in more if e.answer_start < 0]
+    if TYDI_EN_MORE.is_file():
+        more = read_written(TYDI_EN_MORE, {e.passage_id: e.context for e in sets["tydi_ko"]}, "en", "tydi-en-more-")
+        sets["tydi_en_more"] = [e for e in more if e.answer_start >= 0]
+        sets["tydi_en_more_unanswerable"] = [e for e in more if e.answer_start < 0]
     if KORQUAD_TUNE_EN.is_file():
         sets["korquad_tune_en"] = read_written(KORQUAD_TUNE_EN, contexts, "en", "korquad-tune-en-")
     _, dev_items = split_items(LISTS_SPLIT_SEED)
@@ -293,6 +299,10 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
             if not config.korquad_english or "korquad_en_more" not in sets:
                 raise FileNotFoundError(f"--korquad-english-more needs --korquad-english and {KORQUAD_EN_MORE}")
             train_sets.append("korquad_en_more")
+        if config.tydi_english_more:
+            if "tydi_en_more" not in sets:
+                raise FileNotFoundError(f"--tydi-english-more needs {TYDI_EN_MORE}")
+            train_sets.append("tydi_en_more")
     rng = random.Random(config.seed)
     examples: list[Example] = []
     negatives_of: dict[str, list[Example]] = {}
@@ -312,6 +322,8 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
                 examples += rng.sample(own, min(len(own), round(config.own_negatives * len(chosen))))
     if config.korquad_english_more:
         examples += sets["korquad_en_more_unanswerable"]
+    if config.tydi_english_more:
+        examples += sets["tydi_en_more_unanswerable"]
     examples += training_lists(config, sets)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
     feats = windows(tokenizer, examples, MAX_LENGTH, STRIDE)
@@ -460,6 +472,8 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
         flags.append("--korquad-english")
     if c.get("korquad_english_more"):
         flags.append("--korquad-english-more")
+    if c.get("tydi_english_more"):
+        flags.append("--tydi-english-more")
     if c.get("replay", 1.0) < 1:
         flags.append(f"--replay {c['replay']:g}")
     if c.get("average", 1.0) < 1:
@@ -483,6 +497,10 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
         cross_rows += (f"| more of them over other paragraphs of articles 0-89 (`training/`), and questions on a "
                        f"paragraph's topic that it does not answer | {result['data']['korquad_en_more']:,} + "
                        f"{result['data']['korquad_en_more_unanswerable']:,} unanswerable | train | as above |\n")
+    if c.get("tydi_english_more"):
+        cross_rows += (f"| English questions written by this project over TyDi QA Korean train passages (`training/`), "
+                       f"and questions their passage does not answer | {result['data']['tydi_en_more']:,} + "
+                       f"{result['data']['tydi_en_more_unanswerable']:,} unanswerable | train | Apache-2.0 |\n")
     if result["data"].get("korquad_tune_en"):
         cross_rows += (f"| the same kind over articles 90-99 (`training/`) | {result['data']['korquad_tune_en']:,} "
                        "| English-over-Korean check on passages never trained on | as above |\n")
