@@ -113,14 +113,33 @@ def test_the_written_english_questions_train_on_training_articles_and_check_on_t
     from bot.qa.train import load_sets
 
     sets = load_sets(english=False)
-    train, check = sets["korquad_en"], sets["korquad_tune_en"]
+    train, check = sets["korquad_en"] + sets["korquad_en_more"], sets["korquad_tune_en"]
+    unanswerable = sets["korquad_en_more_unanswerable"]
     article = lambda e: int(e.passage_id.split("-")[1])  # noqa: E731
-    assert len(train) >= 600 and {article(e) for e in train} <= set(KORQUAD_TRAIN)
+    assert len(train) >= 1800 and {article(e) for e in train + unanswerable} <= set(KORQUAD_TRAIN)
     assert len(check) >= 200 and {article(e) for e in check} <= set(KORQUAD_TUNE)
     for e in train + check:
         assert e.language == "en" and not re.search("[가-힣]", e.question)
         assert e.context[e.answer_start:e.answer_start + len(e.answer_text)] == e.answer_text == e.answers[0]
         assert e.answer_text and e.answer_text.strip() == e.answer_text and e.answer_text not in e.question
+    # One question per paragraph that the paragraph does not answer, over the paragraphs of the second file.
+    assert len(unanswerable) == len({e.passage_id for e in sets["korquad_en_more"]}) >= 370
+    assert all(e.answer_start < 0 and not e.answers and not re.search("[가-힣]", e.question) for e in unanswerable)
+
+
+def test_the_written_tydi_questions_leave_the_held_out_translated_passages_alone():
+    import re
+
+    from bot.qa.train import load_sets
+
+    sets = load_sets(english=False)
+    held_out = {e.passage_id for e in sets["tydi_ko_en_dev"]}
+    written = sets["tydi_en_more"] + sets["tydi_en_more_unanswerable"]
+    assert len({e.passage_id for e in written}) >= 900 and not held_out & {e.passage_id for e in written}
+    for e in sets["tydi_en_more"]:
+        assert e.language == "en" and not re.search("[가-힣]", e.question)
+        assert e.context[e.answer_start:e.answer_start + len(e.answer_text)] == e.answer_text == e.answers[0]
+        assert e.answer_text.strip() == e.answer_text and e.answer_text not in e.question
 
 
 def test_a_translated_question_keeps_its_originals_unanswerable_passage():

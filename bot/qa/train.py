@@ -42,6 +42,12 @@ CARD_SAMPLE = 200
 CARD_SEED = 20261204
 # The English-over-Korean sets trained on whole (the others at --replay).
 CROSS_LINGUAL = ("tydi_ko_en", "korquad_en", "korquad_en_more", "tydi_en_more")
+# The project's written English questions over Korean passages a run may add with --cross-lingual
+# (each trained whole, with its questions the passage does not answer, ``<set>_unanswerable``):
+# config field, set, file, option.
+WRITTEN_ENGLISH = (("korquad_english", "korquad_en", KORQUAD_EN, "--korquad-english"),
+                   ("korquad_english_more", "korquad_en_more", KORQUAD_EN_MORE, "--korquad-english-more"),
+                   ("tydi_english_more", "tydi_en_more", TYDI_EN_MORE, "--tydi-english-more"))
 # Sets whose mined unanswerable pairs choose a threshold and are never trained on.
 HELD_OUT_NEGATIVES = ("korquad_tune", "tydi_en_dev")
 # Synthetic enumerations (bot/qa/synthetic.py): their items are split once, by this seed, into
@@ -117,14 +123,13 @@ def load_sets(english: bool = True) -> dict[str, list[Example]]:
     contexts = {e.passage_id: e.context for e in sets["korquad_train"] + sets["korquad_tune"]}
     if KORQUAD_EN.is_file():
         sets["korquad_en"] = read_written(KORQUAD_EN, contexts, "en", "korquad-en-")
-    if KORQUAD_EN_MORE.is_file():
-        more = read_written(KORQUAD_EN_MORE, contexts, "en", "korquad-en-more-")
-        sets["korquad_en_more"] = [e for e in more if e.answer_start >= 0]
-        sets["korquad_en_more_unanswerable"] = [e for e in more if e.answer_start < 0]
-    if TYDI_EN_MORE.is_file():
-        more = read_written(TYDI_EN_MORE, {e.passage_id: e.context for e in sets["tydi_ko"]}, "en", "tydi-en-more-")
-        sets["tydi_en_more"] = [e for e in more if e.answer_start >= 0]
-        sets["tydi_en_more_unanswerable"] = [e for e in more if e.answer_start < 0]
+    tydi_contexts = {e.passage_id: e.context for e in sets["tydi_ko"]}
+    for name, path, passages in (("korquad_en_more", KORQUAD_EN_MORE, contexts),
+                                 ("tydi_en_more", TYDI_EN_MORE, tydi_contexts)):
+        if path.is_file():
+            more = read_written(path, passages, "en", name.replace("_", "-") + "-")
+            sets[name] = [e for e in more if e.answer_start >= 0]
+            sets[f"{name}_unanswerable"] = [e for e in more if e.answer_start < 0]
     if KORQUAD_TUNE_EN.is_file():
         sets["korquad_tune_en"] = read_written(KORQUAD_TUNE_EN, contexts, "en", "korquad-tune-en-")
     _, dev_items = split_items(LISTS_SPLIT_SEED)
@@ -291,18 +296,11 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
         if "tydi_ko_en" not in sets:
             raise FileNotFoundError(f"--cross-lingual needs {TRANSLATED}")
         train_sets.append("tydi_ko_en")
-        if config.korquad_english:
-            if "korquad_en" not in sets:
-                raise FileNotFoundError(f"--korquad-english needs {KORQUAD_EN}")
-            train_sets.append("korquad_en")
-        if config.korquad_english_more:
-            if not config.korquad_english or "korquad_en_more" not in sets:
-                raise FileNotFoundError(f"--korquad-english-more needs --korquad-english and {KORQUAD_EN_MORE}")
-            train_sets.append("korquad_en_more")
-        if config.tydi_english_more:
-            if "tydi_en_more" not in sets:
-                raise FileNotFoundError(f"--tydi-english-more needs {TYDI_EN_MORE}")
-            train_sets.append("tydi_en_more")
+        for field, name, path, option in WRITTEN_ENGLISH:
+            if getattr(config, field):
+                if name not in sets:
+                    raise FileNotFoundError(f"{option} needs {path}")
+                train_sets.append(name)
     rng = random.Random(config.seed)
     examples: list[Example] = []
     negatives_of: dict[str, list[Example]] = {}
@@ -320,10 +318,8 @@ def train(config: TrainConfig, base_dir: Path, out_file: Path, embedder, log=pri
             if config.own_negatives:
                 own = [w for w in map(without_answer, chosen) if w is not None]
                 examples += rng.sample(own, min(len(own), round(config.own_negatives * len(chosen))))
-    if config.korquad_english_more:
-        examples += sets["korquad_en_more_unanswerable"]
-    if config.tydi_english_more:
-        examples += sets["tydi_en_more_unanswerable"]
+    for name in train_sets:
+        examples += sets.get(f"{name}_unanswerable", [])
     examples += training_lists(config, sets)
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir), local_files_only=True)
     feats = windows(tokenizer, examples, MAX_LENGTH, STRIDE)
@@ -468,12 +464,7 @@ def write_card(result: dict, path: Path, file_name: str = "reader.safetensors") 
         flags.append(f"--init {c['init']}")
     if c.get("cross_lingual"):
         flags.append("--cross-lingual")
-    if c.get("korquad_english"):
-        flags.append("--korquad-english")
-    if c.get("korquad_english_more"):
-        flags.append("--korquad-english-more")
-    if c.get("tydi_english_more"):
-        flags.append("--tydi-english-more")
+    flags += [option for field, _, _, option in WRITTEN_ENGLISH if c.get(field)]
     if c.get("replay", 1.0) < 1:
         flags.append(f"--replay {c['replay']:g}")
     if c.get("average", 1.0) < 1:
