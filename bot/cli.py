@@ -267,7 +267,7 @@ def _parser() -> argparse.ArgumentParser:
                    help="with --cross-lingual: also train on the project's English questions over "
                         "KorQuAD training paragraphs (training/korquad-train-questions-en.jsonl)")
     p.add_argument("--korquad-english-more", action="store_true",
-                   help="with --korquad-english: also training/korquad-more-questions-en.jsonl, more such "
+                   help="with --cross-lingual: also training/korquad-more-questions-en.jsonl, more such "
                         "questions and questions their paragraph does not answer")
     p.add_argument("--tydi-english-more", action="store_true",
                    help="with --cross-lingual: also training/tydi-ko-more-questions-en.jsonl, English questions "

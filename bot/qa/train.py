@@ -25,8 +25,9 @@ import numpy as np
 
 from .. import metrics
 from ..model_build import sha256_file
-from .data import (KORQUAD_EN, KORQUAD_EN_MORE, KORQUAD_TEST, TYDI_EN_MORE, KORQUAD_TRAIN, KORQUAD_TUNE, KORQUAD_TUNE_EN, TRAINING, Example,
-                   Window, read_squad, read_translated, read_written, unanswerable, windows, without_answer)
+from .data import (KORQUAD_EN, KORQUAD_EN_MORE, KORQUAD_TEST, KORQUAD_TRAIN, KORQUAD_TUNE, KORQUAD_TUNE_EN,
+                   TRAINING, TYDI_EN_MORE, Example, Window, read_squad, read_translated, read_written,
+                   unanswerable, windows, without_answer)
 from .reader import MAX_LENGTH, MBR_SPANS, STRIDE, Reader, pad
 from .synthetic import enumerations, split_items
 
@@ -90,7 +91,7 @@ class TrainConfig:
     # with cross_lingual: the project's English questions over KorQuAD training paragraphs
     # (``KORQUAD_EN``) trained on too, all of them
     korquad_english: bool = False
-    # with korquad_english: also ``KORQUAD_EN_MORE``, its answerable questions and those their
+    # with cross_lingual: ``KORQUAD_EN_MORE`` too, its answerable questions and those their
     # passage does not answer, all of them
     korquad_english_more: bool = False
     # with cross_lingual: ``TYDI_EN_MORE`` too (English questions over TyDi QA Korean passages)
