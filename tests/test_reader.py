@@ -101,25 +101,6 @@ def test_the_english_threshold_is_chosen_on_the_english_development_questions(co
     assert sum(m < threshold for m in neg) >= 0.9 * len(neg) - 1
 
 
-def test_written_questions_may_ask_what_their_passage_does_not_say(tmp_path):
-    from bot.errors import BadDocument
-    from bot.qa.data import read_written
-
-    context = "광주시는 6일 김대중컨벤션센터에서 지아이랩과 인공지능 사업 협약을 맺었다."
-    start = context.index("김대중컨벤션센터")
-    rows = [{"paragraph_id": "p", "question": "Where was the agreement signed?", "start": start, "end": start + 8},
-            {"paragraph_id": "p", "question": "How many people attended?", "start": None, "end": None}]
-    path = tmp_path / "questions.jsonl"
-    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
-    answered, unanswerable = read_written(path, {"p": context}, "en")
-    assert answered.answer_text == "김대중컨벤션센터" and answered.answer_start == start
-    assert unanswerable.answer_start == -1 and unanswerable.answers == () and unanswerable.context == context
-    path.write_text(json.dumps({"paragraph_id": "p", "question": "?", "start": None, "end": 3}) + "\n",
-                    encoding="utf-8")
-    with pytest.raises(BadDocument, match="questions.jsonl:1"):
-        read_written(path, {"p": context}, "en")
-
-
 def test_a_recall_bound_threshold_answers_most_while_refusing_enough():
     from bot.qa.train import threshold_for_recall
 

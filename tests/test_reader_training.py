@@ -142,6 +142,29 @@ def test_the_written_tydi_questions_leave_the_held_out_translated_passages_alone
         assert e.answer_text.strip() == e.answer_text and e.answer_text not in e.question
 
 
+def test_written_questions_may_ask_what_their_passage_does_not_say(tmp_path):
+    import json
+
+    import pytest
+
+    from bot.errors import BadDocument
+    from bot.qa.data import read_written
+
+    context = "광주시는 6일 김대중컨벤션센터에서 지아이랩과 인공지능 사업 협약을 맺었다."
+    start = context.index("김대중컨벤션센터")
+    rows = [{"paragraph_id": "p", "question": "Where was the agreement signed?", "start": start, "end": start + 8},
+            {"paragraph_id": "p", "question": "How many people attended?", "start": None, "end": None}]
+    path = tmp_path / "questions.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    answered, unanswerable = read_written(path, {"p": context}, "en")
+    assert answered.answer_text == "김대중컨벤션센터" and answered.answer_start == start
+    assert unanswerable.answer_start == -1 and unanswerable.answers == () and unanswerable.context == context
+    path.write_text(json.dumps({"paragraph_id": "p", "question": "?", "start": None, "end": 3}) + "\n",
+                    encoding="utf-8")
+    with pytest.raises(BadDocument, match="questions.jsonl:1"):
+        read_written(path, {"p": context}, "en")
+
+
 def test_a_translated_question_keeps_its_originals_unanswerable_passage():
     from bot.qa.data import Example, unanswerable
     from bot.qa.train import _translated_negatives

@@ -122,10 +122,8 @@ def load_sets(english: bool = True) -> dict[str, list[Example]]:
         sets["tydi_ko_en"] = [e for i, e in enumerate(translated) if i not in dev]
         sets["tydi_ko_en_dev"] = [e for i, e in enumerate(translated) if i in dev]
     contexts = {e.passage_id: e.context for e in sets["korquad_train"] + sets["korquad_tune"]}
-    if KORQUAD_EN.is_file():
-        sets["korquad_en"] = read_written(KORQUAD_EN, contexts, "en", "korquad-en-")
     tydi_contexts = {e.passage_id: e.context for e in sets["tydi_ko"]}
-    for name, path, passages in (("korquad_en_more", KORQUAD_EN_MORE, contexts),
+    for name, path, passages in (("korquad_en", KORQUAD_EN, contexts), ("korquad_en_more", KORQUAD_EN_MORE, contexts),
                                  ("tydi_en_more", TYDI_EN_MORE, tydi_contexts)):
         if path.is_file():
             more = read_written(path, passages, "en", name.replace("_", "-") + "-")
